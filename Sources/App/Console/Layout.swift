@@ -1,0 +1,102 @@
+import Domain
+import Fluent
+import Foundation
+import Services
+import Storage
+import Vapor
+
+/// Builds the shell every console page shares (navigation, user, flashes, deployment switcher)
+/// and renders a page template inside it.
+enum Layout {
+    /// The manual's navigation. Areas not built yet are listed greyed out so operators see the
+    /// whole map; items a role may not use are left out.
+    static func navigation(for actor: Principal, path: String) -> [NavSection] {
+        func item(_ label: String, _ href: String?, _ permission: Permission?) -> NavItem? {
+            if let permission, !actor.may(permission) { return nil }
+            guard let href else { return NavItem(label: label, href: nil, active: false, disabled: true) }
+            let active = href == "/" ? path == "/" : (path == href || path.hasPrefix(href + "/"))
+            return NavItem(label: label, href: href, active: active, disabled: false)
+        }
+        let sections: [(String, [NavItem?])] = [
+            ("Top panel", [
+                item("Home", "/", .viewHome),
+                item("System Users", "/system-users", .manageSystemUsers),
+                item("Time Zone", "/settings/time-zone", .manageDeploymentSettings),
+                item("Company Info", "/settings/company", .manageDeploymentSettings),
+                item("User Logs", "/user-logs", .viewAuditLog),
+                item("Jobs", "/jobs", .viewJobs),
+                item("SendGrid", nil, .manageSystemUsers),
+                item("Super Hostname", nil, .manageSystemUsers),
+                item("White Labelling", nil, .manageSystemUsers),
+            ]),
+            ("CMS", ["Channels", "Movies", "Series", "Education", "Music", "Apps", "Import/Export", "Transcoders", "Settings"].map { item($0, nil, .cms) }),
+            ("CRM", ["Customers", "Tickets", "Stocks", "Dealers", "Resellers", "Products", "Advertisement", "Webshops", "Communication", "CRM Settings"].map { item($0, nil, .crm) }),
+            ("MIQ", ["Dashboard", "Usages", "Content", "Location", "Hardware", "Network", "Software", "System Health", "Advertisement", "Financial"].map { item($0, nil, .miq) }),
+            ("UIT", ["User Interfaces", "Hostnames", "Templates", "Languages", "Menu Apps"].map { item($0, nil, .uit) }),
+            ("API", [
+                item("API Connector", "/settings/api", .apiConnector),
+                item("REST API docs", "/api/v1/docs", .useRestAPI),
+                item("My account & tokens", "/account", nil),
+            ]),
+        ]
+        return sections.compactMap { title, items in
+            let list = items.compactMap { $0 }
+            return list.isEmpty ? nil : NavSection(title: title, items: list)
+        }
+    }
+
+    static func render<Body: Encodable>(_ req: Request, _ template: String, title: String, _ body: Body, status: HTTPStatus = .ok) async throws -> Response {
+        let user = try req.requireConsoleUser()
+        let deployments = try await DeploymentService.list(req.services, actor: user.actor)
+        let current = try await req.currentDeployment()
+        let layout = LayoutVM(
+            title: title, userName: user.user.name, userEmail: user.user.email,
+            roleLabel: Role(rawValue: user.user.role)?.label ?? user.user.role, csrf: req.csrfToken,
+            nav: navigation(for: user.actor, path: req.url.path), flashes: req.takeFlashes(),
+            deploymentName: current?.name,
+            deployments: deployments.map { DeploymentOption(id: $0.id!.uuidString, name: $0.name, current: $0.id == current?.id) })
+        let view = try await req.view.render(template, PageVM(layout: layout, page: body))
+        let response = try await view.encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+}
+
+extension Request {
+    /// The deployment the console is working in: the one picked on the home page if the user may
+    /// still see it, else the first one they can see.
+    func currentDeployment() async throws -> DeploymentModel? {
+        let actor = try self.actor
+        if let raw = session.data["did"], let id = UUID(uuidString: raw), actor.canAccess(deployment: id),
+           let d = try await DeploymentModel.find(id, on: db) {
+            return d
+        }
+        let first = try await DeploymentService.list(services, actor: actor).first
+        session.data["did"] = first?.id?.uuidString
+        return first
+    }
+
+    func requireCurrentDeployment() async throws -> DeploymentModel {
+        guard let d = try await currentDeployment() else {
+            throw DomainError(.notFound, code: "no_deployment", "There is no deployment yet. Create one from the home page first.")
+        }
+        return d
+    }
+
+    func dateDisplay() async throws -> DateDisplay {
+        DateDisplay(timeZone: try await currentDeployment()?.timeZone)
+    }
+}
+
+/// Errors on console pages: a standalone page (the user may not be logged in).
+enum ErrorPage {
+    struct VM: Encodable { var status: Int; var title: String; var message: String }
+
+    static func render(_ req: Request, status: HTTPStatus, message: String) async throws -> Response {
+        let vm = VM(status: Int(status.code), title: status.reasonPhrase, message: message)
+        let view = try await req.view.render("error", vm)
+        let response = try await view.encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+}

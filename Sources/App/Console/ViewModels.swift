@@ -1,0 +1,237 @@
+import Domain
+import Fluent
+import Foundation
+import Services
+import Storage
+import Vapor
+
+// View models: the data a template needs, gathered in Swift. Templates only loop and print, so
+// every link, label and state is decided (and testable) here.
+
+struct FlashVM: Encodable { var kind: String; var message: String }
+
+struct NavItem: Encodable {
+    var label: String
+    var href: String?
+    var active: Bool
+    /// Greyed out: the area is not built yet, or the role may not use it.
+    var disabled: Bool
+}
+
+struct NavSection: Encodable { var title: String; var items: [NavItem] }
+
+struct DeploymentOption: Encodable { var id: String; var name: String; var current: Bool }
+
+struct LayoutVM: Encodable {
+    var title: String
+    var userName: String
+    var userEmail: String
+    var roleLabel: String
+    var csrf: String
+    var nav: [NavSection]
+    var flashes: [FlashVM]
+    var deploymentName: String?
+    var deployments: [DeploymentOption]
+}
+
+struct PageVM<Body: Encodable>: Encodable {
+    var layout: LayoutVM
+    var page: Body
+}
+
+// MARK: Reusable patterns: table, form, confirm
+
+struct Column: Encodable {
+    var label: String
+    var sortHref: String?
+    /// "▲", "▼" or "" for the active sort column.
+    var indicator: String
+}
+
+struct Cell: Encodable {
+    var text: String
+    var href: String?
+    var badge: String?
+    var mono: Bool
+    init(_ text: String, href: String? = nil, badge: String? = nil, mono: Bool = false) {
+        self.text = text
+        self.href = href
+        self.badge = badge
+        self.mono = mono
+    }
+}
+
+struct RowAction: Encodable {
+    var label: String
+    var href: String?
+    /// A POST button (with CSRF) instead of a link, for actions that need no confirmation.
+    var postTo: String?
+    var danger: Bool
+}
+
+struct Row: Encodable { var cells: [Cell]; var actions: [RowAction] }
+
+struct FilterOption: Encodable { var value: String; var label: String; var selected: Bool }
+
+struct Filter: Encodable {
+    var name: String
+    var label: String
+    /// text, select or date
+    var type: String
+    var value: String
+    var options: [FilterOption]
+}
+
+struct Pager: Encodable {
+    var summary: String
+    var prevHref: String?
+    var nextHref: String?
+}
+
+struct Button: Encodable { var label: String; var href: String; var primary: Bool }
+
+struct TableVM: Encodable {
+    var heading: String
+    var intro: String?
+    var buttons: [Button]
+    var filters: [Filter]
+    var filterAction: String
+    var columns: [Column]
+    var rows: [Row]
+    var emptyText: String
+    var pager: Pager
+}
+
+struct FieldOption: Encodable { var value: String; var label: String; var selected: Bool }
+
+struct Field: Encodable {
+    var name: String
+    var label: String
+    /// text, email, password, select, checkboxes, textarea, number, checkbox
+    var type: String
+    var value: String
+    var options: [FieldOption]
+    var error: String?
+    var help: String?
+    var required: Bool
+    var autocomplete: String?
+
+    init(_ name: String, _ label: String, type: String = "text", value: String = "", options: [FieldOption] = [],
+         error: String? = nil, help: String? = nil, required: Bool = false, autocomplete: String? = nil) {
+        self.name = name
+        self.label = label
+        self.type = type
+        self.value = value
+        self.options = options
+        self.error = error
+        self.help = help
+        self.required = required
+        self.autocomplete = autocomplete
+    }
+}
+
+struct FormVM: Encodable {
+    var heading: String
+    var intro: String?
+    var action: String
+    var fields: [Field]
+    var submitLabel: String
+    var cancelHref: String?
+    var formError: String?
+}
+
+extension FormVM {
+    /// Puts the service's per-field messages next to their fields.
+    mutating func apply(_ error: DomainError) {
+        formError = error.fields.isEmpty ? error.message : "Please correct the fields marked below."
+        for i in fields.indices {
+            if let m = error.fields[fields[i].name] ?? error.fields[fields[i].name.replacingOccurrences(of: "[]", with: "")] {
+                fields[i].error = fields[i].label + " " + m
+            }
+        }
+    }
+}
+
+struct ConfirmVM: Encodable {
+    var heading: String
+    var message: String
+    var action: String
+    var buttonLabel: String
+    var cancelHref: String
+}
+
+struct SecretVM: Encodable {
+    var heading: String
+    var message: String
+    var secret: String
+    var details: [KeyValue]
+    var continueHref: String
+}
+
+struct KeyValue: Encodable { var key: String; var value: String; var mono: Bool }
+
+// MARK: Table state from the query string
+
+/// Reads `sort`, `dir`, `page` and filter parameters and builds links that keep the others.
+struct TableQuery {
+    var path: String
+    var params: [String: String]
+
+    init(_ req: Request, path: String, filterNames: [String]) {
+        self.path = path
+        var p: [String: String] = [:]
+        for name in ["sort", "dir", "page", "q"] + filterNames {
+            if let v = req.query[String.self, at: name], !v.isEmpty { p[name] = v }
+        }
+        params = p
+    }
+
+    var listRequest: ListRequest {
+        var filters = params
+        for k in ["sort", "dir", "page", "q"] { filters[k] = nil }
+        return ListRequest(sort: params["sort"], descending: params["dir"] == "desc",
+                           page: Int(params["page"] ?? "1") ?? 1, perPage: 25,
+                           search: params["q"] ?? "", filters: filters)
+    }
+
+    func href(_ changes: [String: String?]) -> String {
+        var p = params
+        for (k, v) in changes { p[k] = v }
+        let query = p.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+        return query.isEmpty ? path : path + "?" + query.joined(separator: "&")
+    }
+
+    /// A header that sorts by `key`, flipping direction when it is already the sort column.
+    func column(_ label: String, key: String?, defaultKey: String) -> Column {
+        guard let key else { return Column(label: label, sortHref: nil, indicator: "") }
+        let current = params["sort"] ?? defaultKey
+        let desc = params["dir"] == "desc"
+        let active = current == key
+        return Column(label: label, sortHref: href(["sort": key, "dir": active && !desc ? "desc" : "asc", "page": nil]),
+                      indicator: active ? (desc ? "▼" : "▲") : "")
+    }
+
+    func pager<T>(_ result: PageResult<T>, noun: String) -> Pager {
+        let first = result.total == 0 ? 0 : (result.page - 1) * result.perPage + 1
+        let last = min(result.total, result.page * result.perPage)
+        return Pager(summary: "\(first)–\(last) of \(result.total) \(noun)",
+                     prevHref: result.page > 1 ? href(["page": String(result.page - 1)]) : nil,
+                     nextHref: result.page < result.pageCount ? href(["page": String(result.page + 1)]) : nil)
+    }
+}
+
+/// Dates in the console are shown in the current deployment's zone (UTC when none), with the
+/// zone's abbreviation so nobody has to guess.
+struct DateDisplay {
+    let formatter: DateFormatter
+
+    init(timeZone: String?) {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_GB")
+        f.timeZone = timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        formatter = f
+    }
+
+    func string(_ date: Date?) -> String { date.map(formatter.string(from:)) ?? "—" }
+}

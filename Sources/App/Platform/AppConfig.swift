@@ -1,0 +1,80 @@
+import Foundation
+import Vapor
+
+/// Everything the server reads from its environment, parsed once at start. Documented in
+/// docs/OPERATIONS.md; each field names its variable.
+public struct AppConfig: Sendable {
+    public enum DatabaseTarget: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    /// `DATABASE_URL` (postgres://…) or a SQLite file `tvms.sqlite` under `TVMS_DATA_DIR` (./data).
+    public var database: DatabaseTarget
+    /// `TVMS_LOG_FORMAT`: `text` (default) or `json`.
+    public var logFormat: String
+    /// `TVMS_WORKERS`: job workers inside `tvms serve` (default 1; 0 leaves jobs to `tvms worker`).
+    public var inProcessWorkers: Int
+    /// `TVMS_SCHEDULER`: `on` (default) or `off`; every node may run it, slots make it run once.
+    public var schedulerEnabled: Bool
+    /// `TVMS_POLL_SECONDS`: how often idle workers look for due jobs (default 2).
+    public var pollInterval: Double
+    /// `TVMS_BCRYPT_COST`: bcrypt work factor for passwords (default 12).
+    public var bcryptCost: Int
+    /// `TVMS_SECURE_COOKIES`: `true` behind HTTPS (default false so plain-HTTP demos work).
+    public var secureCookies: Bool
+    /// `TVMS_NODE_NAME`: this node's name in job history (default host name + pid).
+    public var nodeName: String
+    /// `TVMS_TRUST_PROXY`: `true` when a reverse proxy sets X-Forwarded-For (default false, so
+    /// clients cannot forge their address to dodge login throttling).
+    public var trustProxy: Bool = false
+    /// `TVMS_SESSION_IDLE_HOURS`: console sessions end after this long without a request (default 12).
+    public var sessionIdleHours: Double
+
+    public init(database: DatabaseTarget, logFormat: String = "text", inProcessWorkers: Int = 1,
+                schedulerEnabled: Bool = true, pollInterval: Double = 2, bcryptCost: Int = 12,
+                secureCookies: Bool = false, nodeName: String? = nil, sessionIdleHours: Double = 12) {
+        self.database = database
+        self.logFormat = logFormat
+        self.inProcessWorkers = inProcessWorkers
+        self.schedulerEnabled = schedulerEnabled
+        self.pollInterval = pollInterval
+        self.bcryptCost = bcryptCost
+        self.secureCookies = secureCookies
+        self.nodeName = nodeName ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        self.sessionIdleHours = sessionIdleHours
+    }
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> AppConfig {
+        let database: DatabaseTarget
+        if let url = env["DATABASE_URL"], !url.isEmpty {
+            database = .postgres(url: url)
+        } else {
+            let dir = env["TVMS_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+            database = .sqlite(path: (dir as NSString).appendingPathComponent("tvms.sqlite"))
+        }
+        func bool(_ key: String, _ def: Bool) -> Bool {
+            guard let v = env[key]?.lowercased() else { return def }
+            return ["1", "true", "on", "yes"].contains(v)
+        }
+        var config = AppConfig(
+            database: database,
+            logFormat: env["TVMS_LOG_FORMAT"]?.lowercased() == "json" ? "json" : "text",
+            inProcessWorkers: env["TVMS_WORKERS"].flatMap(Int.init) ?? 1,
+            schedulerEnabled: bool("TVMS_SCHEDULER", true),
+            pollInterval: env["TVMS_POLL_SECONDS"].flatMap(Double.init) ?? 2,
+            bcryptCost: env["TVMS_BCRYPT_COST"].flatMap(Int.init).map { min(max($0, 4), 31) } ?? 12,
+            secureCookies: bool("TVMS_SECURE_COOKIES", false),
+            nodeName: env["TVMS_NODE_NAME"],
+            sessionIdleHours: env["TVMS_SESSION_IDLE_HOURS"].flatMap(Double.init) ?? 12)
+        config.trustProxy = bool("TVMS_TRUST_PROXY", false)
+        return config
+    }
+
+    public var databaseLabel: String {
+        switch database {
+        case .sqlite: "sqlite"
+        case .postgres: "postgres"
+        }
+    }
+}

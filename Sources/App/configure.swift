@@ -1,0 +1,103 @@
+import Domain
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Leaf
+import Services
+import Storage
+import Vapor
+
+/// Test and embedding hooks: what `configure` should use instead of the live parts.
+public struct Overrides: Sendable {
+    public var clock: AppClock?
+    public var lockout: LockoutPolicy?
+    /// Extra job kinds and schedules, registered after the platform's.
+    public var registerJobs: (@Sendable (inout JobRegistry) -> Void)?
+    public init(clock: AppClock? = nil, lockout: LockoutPolicy? = nil, registerJobs: (@Sendable (inout JobRegistry) -> Void)? = nil) {
+        self.clock = clock
+        self.lockout = lockout
+        self.registerJobs = registerJobs
+    }
+}
+
+/// The one composition root: the server, every command and every test build the app here.
+public func configure(_ app: Application, config: AppConfig, overrides: Overrides = .init()) async throws {
+    app.directory = DirectoryConfiguration(workingDirectory: resourceRoot())
+
+    // Storage
+    switch config.database {
+    case .sqlite(let path):
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
+    case .postgres(let url):
+        let pg = try SQLPostgresConfiguration(url: url)
+        app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug), as: .psql)
+    }
+    app.migrations.add(allMigrations)
+    if case .sqlite = config.database { try await prepareSQLite(app) }
+
+    // Composition
+    let cost = config.bcryptCost
+    let hasher = PasswordHashing(
+        hash: { try Bcrypt.hash($0, cost: cost) },
+        verify: { password, hash in (try? Bcrypt.verify(password, created: hash)) ?? false })
+    var jobs = JobRegistry.platform()
+    overrides.registerJobs?(&jobs)
+    app.tvms = TVMSState(config: config, clock: overrides.clock ?? .live, gate: WriteGate(), hasher: hasher,
+                         jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics())
+
+    // HTTP
+    app.sessions.use(.fluent)
+    app.sessions.configuration.cookieName = "tvms-session"
+    let secure = config.secureCookies
+    app.sessions.configuration.cookieFactory = { id in
+        HTTPCookies.Value(string: id.string, expires: nil, maxAge: nil, domain: nil, path: "/",
+                          isSecure: secure, isHTTPOnly: true, sameSite: .lax)
+    }
+    app.views.use(.leaf)
+    app.leaf.cache.isEnabled = app.environment.isRelease
+    app.middleware = Middlewares()
+    app.middleware.use(MetricsMiddleware(metrics: app.tvms.metrics))
+    app.middleware.use(AppErrorMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.lifecycle.use(BackgroundWorkLifecycle())
+
+    try routes(app)
+}
+
+/// SQLite: WAL lets readers work while the single writer writes; a busy timeout makes a second
+/// process (`tvms worker` beside `tvms serve`) wait for the lock instead of failing at once.
+/// Fluent keeps exactly one SQLite connection per event loop, so the per-connection pragma is set
+/// on each loop's connection here.
+func prepareSQLite(_ app: Application) async throws {
+    try await app.db.sql.raw("PRAGMA journal_mode=WAL").run()
+    for loop in app.eventLoopGroup.makeIterator() {
+        guard let db = app.databases.database(.sqlite, logger: app.logger, on: loop) else { continue }
+        try await db.sql.raw("PRAGMA busy_timeout = 10000").run()
+        try await db.sql.raw("PRAGMA synchronous = NORMAL").run()
+    }
+}
+
+/// Where Resources/ and Public/ are: `TVMS_HOME`, else the working directory if it holds them,
+/// else the package root relative to the binary (`.build/debug/tvms` → `../..`).
+func resourceRoot() -> String {
+    let fm = FileManager.default
+    func has(_ dir: String) -> Bool { fm.fileExists(atPath: (dir as NSString).appendingPathComponent("Resources/Views")) }
+    if let home = ProcessInfo.processInfo.environment["TVMS_HOME"], has(home) { return home.hasSuffix("/") ? home : home + "/" }
+    let cwd = fm.currentDirectoryPath
+    if has(cwd) { return cwd + "/" }
+    var url = URL(fileURLWithPath: CommandLine.arguments.first ?? cwd).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<5 {
+        if has(url.path) { return url.path + "/" }
+        url.deleteLastPathComponent()
+    }
+    let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return source.path + "/"
+}
+
+/// Every migration of this binary, in order; `/readyz` and `tvms migrate` compare the database
+/// with this list.
+let allMigrations: [any Migration] = StorageMigrations.all + [SessionRecord.migration]
+var knownMigrationNames: [String] { allMigrations.map(\.name) }

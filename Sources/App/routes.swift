@@ -1,0 +1,18 @@
+import Vapor
+
+/// Every route of the server, by face: operations, REST v1, console.
+func routes(_ app: Application) throws {
+    OpsController.register(app)
+    V1Controller.register(app)
+
+    // Console: sessions and CSRF on every page, login required on all but the login page.
+    let console = app.grouped(app.sessions.middleware).grouped(CSRFMiddleware())
+    AuthController.register(console)
+    let signedIn = console.grouped(ConsoleAuthMiddleware())
+    HomeController.register(signedIn)
+    SettingsController.register(signedIn)
+    SystemUsersController.register(signedIn)
+    UserLogsController.register(signedIn)
+    JobsController.register(signedIn)
+    AccountController.register(signedIn)
+}

@@ -1,0 +1,64 @@
+import FluentKit
+import Foundation
+import Logging
+import Storage
+import Domain
+
+/// The clock every service reads. Live in the server; a settable one in tests, so expiry, lock-out
+/// and schedules are tested without sleeping.
+public struct AppClock: Sendable {
+    public var now: @Sendable () -> Date
+    public init(now: @escaping @Sendable () -> Date) { self.now = now }
+    public static let live = AppClock { Date() }
+}
+
+/// A clock the test moves by hand.
+public final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    public init(_ start: Date) { current = start }
+    public var now: Date { lock.withLock { current } }
+    public func advance(by seconds: TimeInterval) { lock.withLock { current += seconds } }
+    public func set(_ date: Date) { lock.withLock { current = date } }
+    public var appClock: AppClock { AppClock { [self] in self.now } }
+}
+
+/// Password hashing as two closures so Services do not depend on the HTTP framework that ships the
+/// bcrypt implementation; App supplies bcrypt.
+public struct PasswordHashing: Sendable {
+    public var hash: @Sendable (String) throws -> String
+    public var verify: @Sendable (_ password: String, _ hash: String) throws -> Bool
+    public init(hash: @escaping @Sendable (String) throws -> String,
+                verify: @escaping @Sendable (String, String) throws -> Bool) {
+        self.hash = hash
+        self.verify = verify
+    }
+}
+
+/// What every use case needs, passed explicitly (no globals): the database, the clock, the write
+/// gate for SQLite, the password hasher and a logger.
+public struct ServiceEnvironment: Sendable {
+    public var db: any Database
+    public var clock: AppClock
+    public var gate: WriteGate
+    public var hasher: PasswordHashing
+    public var logger: Logger
+    public var lockout: LockoutPolicy
+
+    public init(db: any Database, clock: AppClock, gate: WriteGate, hasher: PasswordHashing, logger: Logger,
+                lockout: LockoutPolicy = .standard) {
+        self.db = db
+        self.clock = clock
+        self.gate = gate
+        self.hasher = hasher
+        self.logger = logger
+        self.lockout = lockout
+    }
+
+    public var now: Date { clock.now() }
+
+    /// One write transaction, serialised on SQLite.
+    public func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await gate.transaction(db, work)
+    }
+}

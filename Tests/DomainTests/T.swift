@@ -1,0 +1,3 @@
+import Testing
+@testable import Domain
+@Test func t() {}
