@@ -53,6 +53,7 @@ let package = Package(
         .testTarget(name: "AppTests", dependencies: [
             "App", "Services", "Storage", "Domain",
             .product(name: "VaporTesting", package: "vapor"),
+            .product(name: "Fluent", package: "fluent"),
         ]),
     ]
 )

@@ -47,7 +47,14 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     app.tvms = TVMSState(config: config, clock: overrides.clock ?? .live, gate: WriteGate(), hasher: hasher,
                          jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics())
 
-    // HTTP
+    // HTTP: JSON dates as ISO 8601 instants (UTC), never Vapor's default seconds-since-2001.
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    ContentConfiguration.global.use(encoder: encoder, for: .json)
+    ContentConfiguration.global.use(decoder: decoder, for: .json)
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "tvms-session"
     let secure = config.secureCookies

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import ElementClickInterceptedException
+from selenium.common.exceptions import ElementClickInterceptedException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -75,6 +75,27 @@ def click(driver, element):
         driver.execute_script("arguments[0].click()", element)
 
 
+def mark_page(driver):
+    driver.execute_script("window.__e2eOldPage = true")
+
+
+def wait_new_page(driver):
+    """Wait until the document marked by mark_page() is replaced and the new one
+    has finished loading. Driver errors while the page is swapped (stale or
+    detached elements, inspector errors) just mean "not yet"."""
+    WebDriverWait(driver, WAIT, poll_frequency=0.1, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return !window.__e2eOldPage && document.readyState === 'complete'"),
+        "no new page loaded after the click")
+
+
+def click_and_load(driver, element):
+    """Click something that loads a new page, and wait for that page."""
+    mark_page(driver)
+    click(driver, element)
+    wait_new_page(driver)
+
+
 def submit_button(form):
     buttons = form.find_elements(By.CSS_SELECTOR, "button[type=submit], input[type=submit]")
     if not buttons:   # a <button> without type submits too
@@ -99,7 +120,7 @@ def test_01_login_and_home(driver, server):
     form.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys(OWNER_PASSWORD)
     hidden = form.find_element(By.CSS_SELECTOR, "input[name=_csrf]")
     assert hidden.get_attribute("type") == "hidden" and hidden.get_attribute("value")
-    click(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    click_and_load(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     wait_path(driver, "/")
     wait(driver).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
     cards = driver.find_elements(By.CSS_SELECTOR, ".deployment-card")
@@ -116,15 +137,15 @@ def test_02_system_users_list_and_sort(driver, server):
         go(driver, server, "/")
     link = wait(driver).until(EC.element_to_be_clickable(
         (By.XPATH, SIDEBAR_LINK.format("System Users"))))
-    click(driver, link)
+    click_and_load(driver, link)
     wait_path(driver, "/system-users")
     table = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.data-table")))
     assert OWNER_EMAIL in table.text
     sortable = [a for a in table.find_elements(By.CSS_SELECTOR, "th a")
                 if "sort=" in (a.get_attribute("href") or "")]
     assert sortable, "no sortable header link (th a with sort=)"
-    click(driver, sortable[0])
-    wait(driver).until(lambda d: "sort=" in d.current_url, "URL did not gain sort=")
+    click_and_load(driver, sortable[0])
+    assert "sort=" in driver.current_url, "URL did not gain sort="
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.data-table")))
     assert OWNER_EMAIL in driver.find_element(By.CSS_SELECTOR, "table.data-table").text
     shot(driver, "02-users.png")
@@ -134,15 +155,14 @@ def test_03_user_form_shows_field_errors(driver, server):
     if path(driver) != "/system-users":
         go(driver, server, "/system-users")
     add = wait(driver).until(EC.element_to_be_clickable((By.XPATH, ADD_BUTTON)))
-    click(driver, add)
+    click_and_load(driver, add)
     wait_path(driver, "/system-users/new")
     form = wait(driver).until(EC.presence_of_element_located((By.XPATH, USER_FORM)))
     for name in ("name", "email", "password", "role", "_csrf"):
         assert form.find_elements(By.NAME, name), f"user form lacks {name}"
     # Skip the browser's own checks (required=...) so that the server validates.
     driver.execute_script("arguments[0].noValidate = true", form)
-    click(driver, submit_button(form))
-    wait(driver).until(EC.staleness_of(form))
+    click_and_load(driver, submit_button(form))
     errors = wait(driver).until(
         EC.presence_of_all_elements_located((By.CSS_SELECTOR, ".field-error")))
     assert any(e.text.strip() for e in errors), "empty .field-error messages"
@@ -166,8 +186,7 @@ def test_04_create_user(driver, server):
     if not boxes[0].is_selected():
         click(driver, boxes[0])
     assert boxes[0].is_selected()
-    click(driver, submit_button(form))
-    wait(driver).until(EC.staleness_of(form))
+    click_and_load(driver, submit_button(form))
     wait_path(driver, "/system-users")
     flash = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".flash")))
     assert flash.text.strip(), "empty flash message"
@@ -178,8 +197,9 @@ def test_04_create_user(driver, server):
         q = driver.find_element(By.CSS_SELECTOR, "form.filters input[name=q]")
         q.clear()
         q.send_keys(NEW_EMAIL)
+        mark_page(driver)
         q.submit()
-        wait(driver).until(EC.staleness_of(table))
+        wait_new_page(driver)
         table = wait(driver).until(
             EC.presence_of_element_located((By.CSS_SELECTOR, "table.data-table")))
     assert NEW_EMAIL in table.text
@@ -191,7 +211,7 @@ def test_05_logout(driver, server):
         go(driver, server, "/")
     button = wait(driver).until(
         EC.element_to_be_clickable((By.CSS_SELECTOR, "form.logout button")))
-    click(driver, button)
+    click_and_load(driver, button)
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "form#login-form")))
     go(driver, server, "/")
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "form#login-form")))

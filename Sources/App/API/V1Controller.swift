@@ -55,7 +55,17 @@ enum V1Controller {
 
     // MARK: DTOs
 
-    struct ListResponse<T: Content>: Content { var data: [T]; var nextCursor: String? }
+    /// `nextCursor` is always present: `null` on the last page, as the OpenAPI document says.
+    struct ListResponse<T: Content>: Content {
+        var data: [T]
+        var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case data, nextCursor }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(data, forKey: .data)
+            try c.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
 
     struct MeDTO: Content { var id: UUID; var email: String; var name: String; var role: String; var deploymentIds: [UUID]; var permissions: [String] }
 
@@ -145,7 +155,7 @@ enum V1Controller {
 
     static func login(_ req: Request) async throws -> Response {
         let body = try req.content.decode(LoginBody.self)
-        let env = req.services
+        let env = req.serviceEnvironment
         let user = try await AuthService.login(env, email: body.email, password: body.password, ip: req.clientIP)
         var actor = try await AuthService.actor(for: user, kind: .api, on: req.db, ip: req.clientIP)
         actor.label = user.email + " (API)"
@@ -162,7 +172,7 @@ enum V1Controller {
     }
 
     static func listTokens(_ req: Request) async throws -> Response {
-        let tokens = try await AuthService.tokens(req.services, actor: req.actor)
+        let tokens = try await AuthService.tokens(req.serviceEnvironment, actor: req.actor)
         return try await json(req, ListResponse(data: tokens.map(TokenDTO.init), nextCursor: nil))
     }
 
@@ -170,12 +180,12 @@ enum V1Controller {
 
     static func createToken(_ req: Request) async throws -> Response {
         let body = try req.content.decode(TokenBody.self)
-        let issued = try await AuthService.issueToken(req.services, actor: req.actor, name: body.name, expiresInDays: body.expiresInDays)
+        let issued = try await AuthService.issueToken(req.serviceEnvironment, actor: req.actor, name: body.name, expiresInDays: body.expiresInDays)
         return try await json(req, IssuedTokenDTO(id: issued.model.id!, name: issued.model.name, token: issued.token, expiresAt: issued.model.expiresAt), status: .created)
     }
 
     static func revokeToken(_ req: Request) async throws -> Response {
-        try await AuthService.revokeToken(req.services, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
+        try await AuthService.revokeToken(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
         return Response(status: .noContent)
     }
 
@@ -195,13 +205,13 @@ enum V1Controller {
 
     static func createDeployment(_ req: Request) async throws -> Response {
         let b = try req.content.decode(DeploymentCreateBody.self)
-        let created = try await DeploymentService.create(req.services, actor: req.actor, input: .init(
+        let created = try await DeploymentService.create(req.serviceEnvironment, actor: req.actor, input: .init(
             name: b.name, cmsService: b.cmsService, crmService: b.crmService, timeZone: b.timeZone, defaultCurrency: b.defaultCurrency))
         return try await json(req, DeploymentCreatedDTO(deployment: DeploymentDTO(created.deployment), authToken: created.authToken), status: .created)
     }
 
     static func getDeployment(_ req: Request) async throws -> Response {
-        let d = try await DeploymentService.find(req.services, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
+        let d = try await DeploymentService.find(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
         return try await json(req, DeploymentDTO(d))
     }
 
@@ -212,7 +222,7 @@ enum V1Controller {
 
     static func updateDeployment(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
-        let env = req.services
+        let env = req.serviceEnvironment
         let actor = try req.actor
         let d = try await DeploymentService.find(env, actor: actor, id: id)
         let b = try req.content.decode(DeploymentUpdateBody.self)
@@ -232,7 +242,7 @@ enum V1Controller {
     struct AuthTokenDTO: Content { var authToken: String }
 
     static func rotateToken(_ req: Request) async throws -> Response {
-        let token = try await DeploymentService.rotateAuthToken(req.services, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
+        let token = try await DeploymentService.rotateAuthToken(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
         return try await json(req, AuthTokenDTO(authToken: token))
     }
 
@@ -253,19 +263,19 @@ enum V1Controller {
 
     static func createUser(_ req: Request) async throws -> Response {
         let b = try req.content.decode(UserBody.self)
-        let u = try await SystemUserService.create(req.services, actor: req.actor, input: .init(
+        let u = try await SystemUserService.create(req.serviceEnvironment, actor: req.actor, input: .init(
             name: b.name ?? "", email: b.email ?? "", password: b.password ?? "", role: b.role ?? "", deploymentIDs: b.deploymentIds ?? [], active: b.active ?? true))
         return try await json(req, userDTO(u, on: req.db), status: .created)
     }
 
     static func getUser(_ req: Request) async throws -> Response {
-        let u = try await SystemUserService.find(req.services, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
+        let u = try await SystemUserService.find(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
         return try await json(req, SystemUserDTO(u, deploymentIDs: u.deployments.compactMap(\.id)))
     }
 
     static func updateUser(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
-        let env = req.services
+        let env = req.serviceEnvironment
         let current = try await SystemUserService.find(env, actor: req.actor, id: id)
         let b = try req.content.decode(UserBody.self)
         let u = try await SystemUserService.update(env, actor: req.actor, id: id, input: .init(
@@ -275,7 +285,7 @@ enum V1Controller {
     }
 
     static func deleteUser(_ req: Request) async throws -> Response {
-        try await SystemUserService.delete(req.services, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
+        try await SystemUserService.delete(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
         return Response(status: .noContent)
     }
 
@@ -295,7 +305,7 @@ enum V1Controller {
             entityID: req.query[String.self, at: "entityId"],
             from: req.query[String.self, at: "from"].flatMap(iso.date(from:)), to: req.query[String.self, at: "to"].flatMap(iso.date(from:)))
         let n = limit(req)
-        let rows = try await AuditService.list(req.services, actor: req.actor, filter: filter, beforeID: intCursor(req), limit: n + 1)
+        let rows = try await AuditService.list(req.serviceEnvironment, actor: req.actor, filter: filter, beforeID: intCursor(req), limit: n + 1)
         let page = Array(rows.prefix(n))
         let next = rows.count > n ? page.last.map { PageCursor(sortValue: "", id: String($0.id!)).encoded } : nil
         return try await json(req, ListResponse(data: page.map(AuditDTO.init), nextCursor: next))
@@ -319,7 +329,7 @@ enum V1Controller {
     }
 
     static func retryJob(_ req: Request) async throws -> Response {
-        try await JobQueue.retry(req.services, actor: req.actor, id: req.parameters.require("id", as: Int.self))
+        try await JobQueue.retry(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("id", as: Int.self))
         return Response(status: .noContent)
     }
 }

@@ -34,7 +34,7 @@ struct TVMSServeCommand: AsyncCommand {
         let app = context.application
         if !signature.noMigrate { try await app.autoMigrate() }
         if signature.demo {
-            let outcome = try await DemoData.load(app.services)
+            let outcome = try await DemoData.load(app.serviceEnvironment)
             context.console.print(outcome == .loaded ? "Demo data loaded." : "Demo data already present.")
         }
         let state = app.tvms
@@ -73,7 +73,7 @@ struct DemoCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         try await app.autoMigrate()
-        let outcome = try await DemoData.load(app.services)
+        let outcome = try await DemoData.load(app.serviceEnvironment)
         context.console.print(outcome == .loaded ? "Demo data loaded." : "Demo data already present; nothing changed.")
         context.console.print(DemoData.loginsText)
     }
@@ -95,9 +95,9 @@ struct WorkerCommand: AsyncCommand {
         let state = app.tvms
         if signature.once {
             if state.config.schedulerEnabled {
-                try await Scheduler(env: app.services, schedules: state.jobs.schedules, node: state.config.nodeName).tick()
+                try await Scheduler(env: app.serviceEnvironment, schedules: state.jobs.schedules, node: state.config.nodeName).tick()
             }
-            let ran = try await JobRunner(env: app.services, registry: state.jobs, workerName: state.config.nodeName,
+            let ran = try await JobRunner(env: app.serviceEnvironment, registry: state.jobs, workerName: state.config.nodeName,
                                           observer: state.metrics.jobObserver).runDue()
             context.console.print("Ran \(ran) job(s).")
             return
@@ -158,7 +158,7 @@ struct AdminCreateCommand: AsyncCommand {
         }
         try await app.autoMigrate()
         do {
-            let user = try await SystemUserService.bootstrapCreate(app.services, email: email, password: password, role: role, name: signature.name)
+            let user = try await SystemUserService.bootstrapCreate(app.serviceEnvironment, email: email, password: password, role: role, name: signature.name)
             context.console.print("Created \(role.label.lowercased()) \(user.email).")
         } catch let e as DomainError {
             let details = e.fields.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n")

@@ -23,7 +23,7 @@ enum AccountController {
 
     static func vm(_ req: Request, tokenForm: FormVM? = nil, passwordForm: FormVM? = nil) async throws -> AccountVM {
         let actor = try req.actor
-        let env = req.services
+        let env = req.serviceEnvironment
         let dates = try await req.dateDisplay()
         let now = env.now
         let tokens = try await AuthService.tokens(env, actor: actor)
@@ -61,7 +61,7 @@ enum AccountController {
         let days = f.expiresInDays.flatMap { $0.isEmpty ? nil : $0 }
         do {
             guard days == nil || Int(days!) != nil else { throw DomainError.validation(["expiresInDays": "must be a whole number of days"]) }
-            let issued = try await AuthService.issueToken(req.services, actor: req.actor, name: f.name ?? "", expiresInDays: days.flatMap(Int.init))
+            let issued = try await AuthService.issueToken(req.serviceEnvironment, actor: req.actor, name: f.name ?? "", expiresInDays: days.flatMap(Int.init))
             return try await Layout.render(req, "secret", title: "API token created", SecretVM(
                 heading: "API token \"\(issued.model.name)\" created",
                 message: "Copy it now: it is shown only this once. Send it as Authorization: Bearer <token>.",
@@ -77,7 +77,7 @@ enum AccountController {
 
     static func revoke(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
-        try await AuthService.revokeToken(req.services, actor: req.actor, id: id)
+        try await AuthService.revokeToken(req.serviceEnvironment, actor: req.actor, id: id)
         req.flash(.success, "Token revoked. Requests with it are refused from now on.")
         return req.redirect(to: "/account", redirectType: .normal)
     }
@@ -87,7 +87,7 @@ enum AccountController {
     static func changePassword(_ req: Request) async throws -> Response {
         let f = try req.content.decode(PasswordForm.self)
         do {
-            try await SystemUserService.changeOwnPassword(req.services, actor: req.actor, current: f.currentPassword ?? "", new: f.newPassword ?? "")
+            try await SystemUserService.changeOwnPassword(req.serviceEnvironment, actor: req.actor, current: f.currentPassword ?? "", new: f.newPassword ?? "")
             // Keep this session, end all others (they carry the old epoch).
             let user = try await SystemUserModel.find(req.actor.userID, on: req.db)
             req.session.data["epoch"] = user.map { String($0.sessionEpoch) }

@@ -43,7 +43,7 @@ enum AuthController {
         let form = try req.content.decode(LoginForm.self)
         let email = form.email ?? ""
         do {
-            let user = try await AuthService.login(req.services, email: email, password: form.password ?? "", ip: req.clientIP)
+            let user = try await AuthService.login(req.serviceEnvironment, email: email, password: form.password ?? "", ip: req.clientIP)
             // A fresh session id on login, so an id planted before login (fixation) is worthless.
             if let old = req.session.id {
                 try? await req.application.sessions.driver.deleteSession(old, for: req).get()
@@ -61,7 +61,7 @@ enum AuthController {
 
     static func logout(_ req: Request) async throws -> Response {
         if let user = try await ConsoleAuthMiddleware.currentUser(req) {
-            let env = req.services
+            let env = req.serviceEnvironment
             let actor = try await AuthService.actor(for: user, on: req.db, ip: req.clientIP)
             try await env.write { db in
                 try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: nil, entityType: "system_user",

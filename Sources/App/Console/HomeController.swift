@@ -34,7 +34,7 @@ enum HomeController {
     }
 
     static func home(_ req: Request) async throws -> Response {
-        let env = req.services
+        let env = req.serviceEnvironment
         let actor = try req.actor
         let deployments = try await DeploymentService.list(env, actor: actor)
         let current = try await req.currentDeployment()
@@ -61,7 +61,7 @@ enum HomeController {
 
     static func select(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
-        let d = try await DeploymentService.find(req.services, actor: req.actor, id: id)
+        let d = try await DeploymentService.find(req.serviceEnvironment, actor: req.actor, id: id)
         req.session.data["did"] = id.uuidString
         req.flash(.info, "Now working in \(d.name).")
         return req.redirect(to: "/", redirectType: .normal)
@@ -93,7 +93,7 @@ enum HomeController {
     static func create(_ req: Request) async throws -> Response {
         let f = try req.content.decode(DeploymentForm.self)
         do {
-            let created = try await DeploymentService.create(req.services, actor: req.actor, input: .init(
+            let created = try await DeploymentService.create(req.serviceEnvironment, actor: req.actor, input: .init(
                 name: f.name ?? "", cmsService: f.cmsService ?? "", crmService: f.crmService ?? "",
                 timeZone: f.timeZone ?? "", defaultCurrency: f.defaultCurrency ?? ""))
             req.session.data["did"] = created.deployment.id?.uuidString

@@ -16,7 +16,7 @@ enum JobsController {
     static func list(_ req: Request) async throws -> Response {
         let tq = TableQuery(req, path: "/jobs", filterNames: ["status", "kind"])
         let actor = try req.actor
-        let result = try await JobQueue.list(req.services, actor: actor, request: tq.listRequest)
+        let result = try await JobQueue.list(req.serviceEnvironment, actor: actor, request: tq.listRequest)
         let dates = try await req.dateDisplay()
         let rows = result.items.map { j -> Row in
             let duration: String = {
@@ -56,7 +56,7 @@ enum JobsController {
     static func retry(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: Int.self)
         do {
-            try await JobQueue.retry(req.services, actor: req.actor, id: id)
+            try await JobQueue.retry(req.serviceEnvironment, actor: req.actor, id: id)
             req.flash(.success, "Job \(id) queued again.")
         } catch let e as DomainError where e.kind == .conflict {
             req.flash(.error, e.message)

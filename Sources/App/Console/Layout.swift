@@ -47,7 +47,7 @@ enum Layout {
 
     static func render<Body: Encodable>(_ req: Request, _ template: String, title: String, _ body: Body, status: HTTPStatus = .ok) async throws -> Response {
         let user = try req.requireConsoleUser()
-        let deployments = try await DeploymentService.list(req.services, actor: user.actor)
+        let deployments = try await DeploymentService.list(req.serviceEnvironment, actor: user.actor)
         let current = try await req.currentDeployment()
         let layout = LayoutVM(
             title: title, userName: user.user.name, userEmail: user.user.email,
@@ -71,7 +71,7 @@ extension Request {
            let d = try await DeploymentModel.find(id, on: db) {
             return d
         }
-        let first = try await DeploymentService.list(services, actor: actor).first
+        let first = try await DeploymentService.list(serviceEnvironment, actor: actor).first
         session.data["did"] = first?.id?.uuidString
         return first
     }

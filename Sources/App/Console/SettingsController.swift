@@ -85,7 +85,7 @@ enum SettingsController {
         s.companyPhone = f.companyPhone ?? s.companyPhone
         s.companyWebsite = f.companyWebsite ?? s.companyWebsite
         do {
-            _ = try await DeploymentService.updateSettings(req.services, actor: req.actor, id: d.requireID(), settings: s)
+            _ = try await DeploymentService.updateSettings(req.serviceEnvironment, actor: req.actor, id: d.requireID(), settings: s)
             req.flash(.success, "\(title) saved.")
             return req.redirect(to: back, redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid {
@@ -133,7 +133,7 @@ enum SettingsController {
 
     static func rotate(_ req: Request) async throws -> Response {
         let d = try await req.requireCurrentDeployment()
-        let token = try await DeploymentService.rotateAuthToken(req.services, actor: req.actor, id: d.requireID())
+        let token = try await DeploymentService.rotateAuthToken(req.serviceEnvironment, actor: req.actor, id: d.requireID())
         return try await showSecret(req, heading: "New business-API token",
                                     message: "Copy it now: it is shown only this once. The previous token no longer works.",
                                     secret: token, deployment: d)

@@ -20,7 +20,7 @@ enum SystemUsersController {
     }
 
     static func list(_ req: Request) async throws -> Response {
-        let env = req.services
+        let env = req.serviceEnvironment
         let tq = TableQuery(req, path: "/system-users", filterNames: ["role", "status"])
         let result = try await SystemUserService.list(env, actor: req.actor, request: tq.listRequest)
         let dates = try await req.dateDisplay()
@@ -107,7 +107,7 @@ enum SystemUsersController {
     static func create(_ req: Request) async throws -> Response {
         let f = try req.content.decode(UserForm.self)
         do {
-            let user = try await SystemUserService.create(req.services, actor: req.actor, input: input(f, editing: false))
+            let user = try await SystemUserService.create(req.serviceEnvironment, actor: req.actor, input: input(f, editing: false))
             req.flash(.success, "User \(user.email) created. Give them their password through a safe channel.")
             return req.redirect(to: "/system-users", redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid {
@@ -119,7 +119,7 @@ enum SystemUsersController {
 
     static func editForm(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
-        let u = try await SystemUserService.find(req.services, actor: req.actor, id: id)
+        let u = try await SystemUserService.find(req.serviceEnvironment, actor: req.actor, id: id)
         let f = UserForm(name: u.name, email: u.email, password: nil, role: u.role,
                          deploymentIds: u.deployments.map { $0.id!.uuidString }, active: u.active ? "on" : nil)
         return try await Layout.render(req, "form", title: "Edit user", form(req, heading: "Edit \(u.email)", action: "/system-users/\(id)", f, editing: true))
@@ -129,7 +129,7 @@ enum SystemUsersController {
         let id = try req.parameters.require("id", as: UUID.self)
         let f = try req.content.decode(UserForm.self)
         do {
-            let user = try await SystemUserService.update(req.services, actor: req.actor, id: id, input: input(f, editing: true))
+            let user = try await SystemUserService.update(req.serviceEnvironment, actor: req.actor, id: id, input: input(f, editing: true))
             req.flash(.success, "User \(user.email) saved.")
             return req.redirect(to: "/system-users", redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid || e.kind == .conflict {
@@ -141,7 +141,7 @@ enum SystemUsersController {
 
     static func confirmDelete(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
-        let u = try await SystemUserService.find(req.services, actor: req.actor, id: id)
+        let u = try await SystemUserService.find(req.serviceEnvironment, actor: req.actor, id: id)
         return try await Layout.render(req, "confirm", title: "Delete user", ConfirmVM(
             heading: "Delete \(u.email)?",
             message: "The account and its API tokens are removed and can no longer log in. Its entries in the User Logs stay.",
@@ -151,7 +151,7 @@ enum SystemUsersController {
     static func delete(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
         do {
-            try await SystemUserService.delete(req.services, actor: req.actor, id: id)
+            try await SystemUserService.delete(req.serviceEnvironment, actor: req.actor, id: id)
             req.flash(.success, "User deleted.")
         } catch let e as DomainError where e.kind == .conflict {
             req.flash(.error, e.message)
@@ -161,7 +161,7 @@ enum SystemUsersController {
 
     static func unlock(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
-        try await SystemUserService.unlock(req.services, actor: req.actor, id: id)
+        try await SystemUserService.unlock(req.serviceEnvironment, actor: req.actor, id: id)
         req.flash(.success, "Account unlocked.")
         return req.redirect(to: "/system-users", redirectType: .normal)
     }

@@ -31,7 +31,7 @@ enum UserLogsController {
         let tz = try await req.currentDeployment()?.timeZone
         let (filter, before) = filter(req, timeZone: tz)
         let pageSize = 50
-        let records = try await AuditService.list(req.services, actor: req.actor, filter: filter, beforeID: before, limit: pageSize + 1)
+        let records = try await AuditService.list(req.serviceEnvironment, actor: req.actor, filter: filter, beforeID: before, limit: pageSize + 1)
         let page = Array(records.prefix(pageSize))
         let dates = DateDisplay(timeZone: tz)
         let tq = TableQuery(req, path: "/user-logs", filterNames: filterNames)
@@ -77,7 +77,7 @@ enum UserLogsController {
         let tz = try await req.currentDeployment()?.timeZone
         let (filter, _) = filter(req, timeZone: tz)
         let actor = try req.actor
-        let env = req.services
+        let env = req.serviceEnvironment
         let iso = ISO8601DateFormatter()
         var out = "id,at_utc,actor_kind,actor,deployment_id,entity_type,entity_id,action,before,after,ip\n"
         var before: Int? = nil

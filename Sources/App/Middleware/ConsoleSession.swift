@@ -111,7 +111,7 @@ struct RequirePermission: AsyncMiddleware {
 struct BearerAuthMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let bearer = request.headers.bearerAuthorization?.token,
-              let (user, _) = try await AuthService.authenticate(request.services, bearer: bearer) else {
+              let (user, _) = try await AuthService.authenticate(request.serviceEnvironment, bearer: bearer) else {
             throw HTTPError.unauthenticated
         }
         var actor = try await AuthService.actor(for: user, kind: .api, on: request.db, ip: request.clientIP)

@@ -78,7 +78,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
     static func wantsJSON(_ request: Request) -> Bool {
         let path = request.url.path
         return path.hasPrefix("/api/") || path == "/healthz" || path == "/readyz"
-            || (request.headers.accept.first?.mediaType == .json)
+            || request.headers.accept.contains { $0.mediaType.type == "application" && $0.mediaType.subType == "json" }
     }
 }
 

@@ -42,7 +42,7 @@ enum OpsController {
         let start = Date()
         if (try? await req.db.sql.raw("SELECT 1 AS one").first()) != nil {
             ping = Date().timeIntervalSince(start)
-            counts = (try? await JobQueue.counts(req.services)) ?? [:]
+            counts = (try? await JobQueue.counts(req.serviceEnvironment)) ?? [:]
         }
         let pool: Int = {
             switch state.config.database {

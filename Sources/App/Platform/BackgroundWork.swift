@@ -11,7 +11,7 @@ final class BackgroundWork: @unchecked Sendable {
 
     func start(app: Application, workers: Int, scheduler: Bool) {
         let state = app.tvms
-        let env = app.services
+        let env = app.serviceEnvironment
         let interval = state.config.pollInterval
         let logger = app.logger
         lock.withLock {

@@ -30,7 +30,7 @@ extension Application {
     }
 
     /// A service environment bound to the app's default database (commands, jobs).
-    public var services: ServiceEnvironment {
+    public var serviceEnvironment: ServiceEnvironment {
         ServiceEnvironment(db: db, clock: tvms.clock, gate: tvms.gate, hasher: tvms.hasher, logger: logger, lockout: tvms.lockout)
     }
 
@@ -41,7 +41,7 @@ extension Application {
 }
 
 extension Request {
-    public var services: ServiceEnvironment {
+    public var serviceEnvironment: ServiceEnvironment {
         let s = application.tvms
         return ServiceEnvironment(db: db, clock: s.clock, gate: s.gate, hasher: s.hasher, logger: logger, lockout: s.lockout)
     }

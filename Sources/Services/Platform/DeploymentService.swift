@@ -81,14 +81,16 @@ public enum DeploymentService {
         if CurrencyCode(input.defaultCurrency) == nil || input.defaultCurrency.uppercased() == "CREDITS" {
             errors.add("defaultCurrency", "must be a three-letter ISO currency code such as EUR")
         }
-        if errors.isEmpty {
-            if try await DeploymentModel.query(on: env.db).group(.or, { $0.filter(\.$cmsService == cms).filter(\.$crmService == cms) }).first() != nil {
-                errors.add("cmsService", "is already used by another deployment")
-            }
-            if try await DeploymentModel.query(on: env.db).group(.or, { $0.filter(\.$crmService == crm).filter(\.$cmsService == crm) }).first() != nil {
-                errors.add("crmService", "is already used by another deployment")
-            }
+        // Names must be unique across both columns: a billing system sends either one.
+        if errors.all["cmsService"] == nil,
+           try await DeploymentModel.query(on: env.db).group(.or, { $0.filter(\.$cmsService == cms).filter(\.$crmService == cms) }).first() != nil {
+            errors.add("cmsService", "is already used by another deployment")
         }
+        if errors.all["crmService"] == nil,
+           try await DeploymentModel.query(on: env.db).group(.or, { $0.filter(\.$crmService == crm).filter(\.$cmsService == crm) }).first() != nil {
+            errors.add("crmService", "is already used by another deployment")
+        }
+        if cms == crm && errors.all["crmService"] == nil { errors.add("crmService", "must differ from cmsService") }
         try errors.throwIfAny()
         let token = authToken ?? Secrets.generate(prefix: "tvms_api_")
         let d = DeploymentModel(name: name, cmsService: cms, crmService: crm, timeZone: input.timeZone,

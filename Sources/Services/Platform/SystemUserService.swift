@@ -74,7 +74,7 @@ public enum SystemUserService {
         let role = Role(rawValue: input.role)
         if role == nil || !Role.systemUserRoles.contains(role!) { errors.add("role", "must be one of owner, admin, editor, support") }
         if let role, !role.seesAllDeployments, input.deploymentIDs.isEmpty {
-            errors.add("deploymentIds", "choose at least one deployment for this role")
+            errors.add("deploymentIds", "must include at least one deployment for this role")
         }
         if errors.all["email"] == nil,
            let other = try await SystemUserModel.query(on: env.db).filter(\.$email == email).first(),
