@@ -220,11 +220,14 @@ run_stage() {
     CURRENT_STAGE=$name
     log "stage $name: $*"
     rm -f "$STATE_DIR/stage.pid" "$STATE_DIR/stage.rc"
+    # Temporary files of the stage (server data dirs, browser profiles) go
+    # below STATE_DIR, which on_exit removes even when a stage was killed.
+    mkdir -p "$STATE_DIR/tmp"
     # `timeout` leads its own process group (servers, browsers, test
     # processes); the pipeline runs in the background so that a signal to this
     # script is handled at once (on_exit stops the group through stop_stage).
     {
-        timeout -k 30 "${STAGE_LIMIT:-$STAGE_TIMEOUT}" "$@" </dev/null 2>&1 &
+        TMPDIR="$STATE_DIR/tmp" timeout -k 30 "${STAGE_LIMIT:-$STAGE_TIMEOUT}" "$@" </dev/null 2>&1 &
         echo $! >"$STATE_DIR/stage.pid"
         wait $!
         echo $? >"$STATE_DIR/stage.rc"
