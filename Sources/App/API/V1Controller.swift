@@ -215,27 +215,13 @@ enum V1Controller {
         return try await json(req, DeploymentDTO(d))
     }
 
-    struct DeploymentUpdateBody: Content {
-        var name: String?; var timeZone: String?; var defaultCurrency: String?; var companyName: String?; var companyAddress: String?
-        var companyEmail: String?; var companyPhone: String?; var companyWebsite: String?
-    }
-
     static func updateDeployment(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
         let env = req.serviceEnvironment
         let actor = try req.actor
         let d = try await DeploymentService.find(env, actor: actor, id: id)
-        let b = try req.content.decode(DeploymentUpdateBody.self)
-        var s = DeploymentService.Settings(d)
-        s.name = b.name ?? s.name
-        s.timeZone = b.timeZone ?? s.timeZone
-        s.defaultCurrency = b.defaultCurrency ?? s.defaultCurrency
-        s.companyName = b.companyName ?? s.companyName
-        s.companyAddress = b.companyAddress ?? s.companyAddress
-        s.companyEmail = b.companyEmail ?? s.companyEmail
-        s.companyPhone = b.companyPhone ?? s.companyPhone
-        s.companyWebsite = b.companyWebsite ?? s.companyWebsite
-        let updated = try await DeploymentService.updateSettings(env, actor: actor, id: id, settings: s)
+        let patch = try req.content.decode(DeploymentSettingsPatch.self)
+        let updated = try await DeploymentService.updateSettings(env, actor: actor, id: id, settings: patch.applied(to: d))
         return try await json(req, DeploymentDTO(updated))
     }
 

@@ -20,16 +20,7 @@ enum SettingsController {
         api.post("rotate", use: rotate)
     }
 
-    struct SettingsForm: Content {
-        var name: String?
-        var timeZone: String?
-        var defaultCurrency: String?
-        var companyName: String?
-        var companyAddress: String?
-        var companyEmail: String?
-        var companyPhone: String?
-        var companyWebsite: String?
-    }
+    typealias SettingsForm = DeploymentSettingsPatch
 
     static func timeZoneForm(_ d: DeploymentModel, _ f: SettingsForm?) -> FormVM {
         let tz = f?.timeZone ?? d.timeZone
@@ -75,17 +66,8 @@ enum SettingsController {
     static func save(_ req: Request, title: String, back: String, form: (DeploymentModel, SettingsForm?) -> FormVM) async throws -> Response {
         let d = try await req.requireCurrentDeployment()
         let f = try req.content.decode(SettingsForm.self)
-        var s = DeploymentService.Settings(d)
-        s.name = f.name ?? s.name
-        s.timeZone = f.timeZone ?? s.timeZone
-        s.defaultCurrency = f.defaultCurrency ?? s.defaultCurrency
-        s.companyName = f.companyName ?? s.companyName
-        s.companyAddress = f.companyAddress ?? s.companyAddress
-        s.companyEmail = f.companyEmail ?? s.companyEmail
-        s.companyPhone = f.companyPhone ?? s.companyPhone
-        s.companyWebsite = f.companyWebsite ?? s.companyWebsite
         do {
-            _ = try await DeploymentService.updateSettings(req.serviceEnvironment, actor: req.actor, id: d.requireID(), settings: s)
+            _ = try await DeploymentService.updateSettings(req.serviceEnvironment, actor: req.actor, id: d.requireID(), settings: f.applied(to: d))
             req.flash(.success, "\(title) saved.")
             return req.redirect(to: back, redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid {
@@ -150,5 +132,31 @@ enum SettingsController {
         let host = req.headers.first(name: .host) ?? "localhost"
         let scheme = req.application.tvms.config.secureCookies ? "https" : "http"
         return "\(scheme)://\(host)"
+    }
+}
+
+/// A partial change of a deployment's settings, as posted by the Time Zone and Company Info pages
+/// and sent by `PATCH /api/v1/deployments/{id}`: absent fields keep their stored values.
+struct DeploymentSettingsPatch: Content {
+    var name: String?
+    var timeZone: String?
+    var defaultCurrency: String?
+    var companyName: String?
+    var companyAddress: String?
+    var companyEmail: String?
+    var companyPhone: String?
+    var companyWebsite: String?
+
+    func applied(to d: DeploymentModel) -> DeploymentService.Settings {
+        var s = DeploymentService.Settings(d)
+        s.name = name ?? s.name
+        s.timeZone = timeZone ?? s.timeZone
+        s.defaultCurrency = defaultCurrency ?? s.defaultCurrency
+        s.companyName = companyName ?? s.companyName
+        s.companyAddress = companyAddress ?? s.companyAddress
+        s.companyEmail = companyEmail ?? s.companyEmail
+        s.companyPhone = companyPhone ?? s.companyPhone
+        s.companyWebsite = companyWebsite ?? s.companyWebsite
+        return s
     }
 }
