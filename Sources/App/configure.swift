@@ -42,10 +42,14 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     let hasher = PasswordHashing(
         hash: { try Bcrypt.hash($0, cost: cost) },
         verify: { password, hash in (try? Bcrypt.verify(password, created: hash)) ?? false })
+    let subscriberCost = min(cost, 10)
+    let subscriberHasher = PasswordHashing(
+        hash: { try Bcrypt.hash($0, cost: subscriberCost) },
+        verify: { password, hash in (try? Bcrypt.verify(password, created: hash)) ?? false })
     var jobs = JobRegistry.platform()
     overrides.registerJobs?(&jobs)
     app.tvms = TVMSState(config: config, clock: overrides.clock ?? .live, gate: WriteGate(), hasher: hasher,
-                         jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics())
+                         subscriberHasher: subscriberHasher, jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics())
 
     // HTTP: JSON dates as ISO 8601 instants (UTC), never Vapor's default seconds-since-2001.
     let encoder = JSONEncoder()

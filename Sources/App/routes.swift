@@ -15,4 +15,8 @@ func routes(_ app: Application) throws {
     UserLogsController.register(signedIn)
     JobsController.register(signedIn)
     AccountController.register(signedIn)
+    CurrenciesController.register(signedIn)
+    ProductsController.register(signedIn)
+    CustomerBulkController.register(signedIn)
+    CustomersController.register(signedIn)
 }

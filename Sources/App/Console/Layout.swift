@@ -30,7 +30,11 @@ enum Layout {
                 item("White Labelling", nil, .manageSystemUsers),
             ]),
             ("CMS", ["Channels", "Movies", "Series", "Education", "Music", "Apps", "Import/Export", "Transcoders", "Settings"].map { item($0, nil, .cms) }),
-            ("CRM", ["Customers", "Tickets", "Stocks", "Dealers", "Resellers", "Products", "Advertisement", "Webshops", "Communication", "CRM Settings"].map { item($0, nil, .crm) }),
+            ("CRM", [item("Customers", "/crm/customers", .crm)]
+                + ["Tickets", "Stocks", "Dealers", "Resellers"].map { item($0, nil, .crm) }
+                + [item("Products", "/crm/products", .crm)]
+                + ["Advertisement", "Webshops", "Communication"].map { item($0, nil, .crm) }
+                + [item("Currencies", "/crm/currencies", .crm)]),
             ("MIQ", ["Dashboard", "Usages", "Content", "Location", "Hardware", "Network", "Software", "System Health", "Advertisement", "Financial"].map { item($0, nil, .miq) }),
             ("UIT", ["User Interfaces", "Hostnames", "Templates", "Languages", "Menu Apps"].map { item($0, nil, .uit) }),
             ("API", [

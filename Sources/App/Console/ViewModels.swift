@@ -53,12 +53,24 @@ struct Cell: Encodable {
     var href: String?
     var badge: String?
     var mono: Bool
-    init(_ text: String, href: String? = nil, badge: String? = nil, mono: Bool = false) {
+    /// A selection checkbox (`ids[]`) with this value, for bulk actions.
+    var checkbox: String?
+    init(_ text: String, href: String? = nil, badge: String? = nil, mono: Bool = false, checkbox: String? = nil) {
         self.text = text
         self.href = href
         self.badge = badge
         self.mono = mono
+        self.checkbox = checkbox
     }
+}
+
+/// Bulk actions over the rows ticked in a table (GET to `action` with `ids[]`), or over
+/// everything the current filter matches (`allHref`).
+struct BulkVM: Encodable {
+    var action: String
+    var buttonLabel: String
+    var allHref: String
+    var allLabel: String
 }
 
 struct RowAction: Encodable {
@@ -100,6 +112,7 @@ struct TableVM: Encodable {
     var rows: [Row]
     var emptyText: String
     var pager: Pager
+    var bulk: BulkVM? = nil
 }
 
 struct FieldOption: Encodable { var value: String; var label: String; var selected: Bool }
@@ -138,6 +151,8 @@ struct FormVM: Encodable {
     var submitLabel: String
     var cancelHref: String?
     var formError: String?
+    /// File uploads need multipart/form-data.
+    var multipart: Bool = false
 }
 
 extension FormVM {
@@ -234,4 +249,39 @@ struct DateDisplay {
     }
 
     func string(_ date: Date?) -> String { date.map(formatter.string(from:)) ?? "—" }
+}
+
+// MARK: Detail pages: tabs and stacked sections
+
+struct Tab: Encodable { var label: String; var href: String; var active: Bool }
+
+struct Download: Encodable { var label: String; var filename: String; var href: String }
+
+/// One block of a details page: any mix of facts, a table and a form.
+struct Section: Encodable {
+    var title: String?
+    var intro: String? = nil
+    var details: [KeyValue] = []
+    var table: TableVM? = nil
+    var form: FormVM? = nil
+    /// A secret shown once (new credentials).
+    var secret: String? = nil
+    var download: Download? = nil
+}
+
+struct SectionsVM: Encodable {
+    var heading: String
+    var intro: String?
+    var buttons: [Button]
+    var tabs: [Tab]
+    var sections: [Section]
+}
+
+extension TableVM {
+    /// A plain table inside a section: no filters, no pager.
+    static func simple(_ columns: [String], _ rows: [Row], empty: String) -> TableVM {
+        TableVM(heading: "", intro: nil, buttons: [], filters: [], filterAction: "",
+                columns: columns.map { Column(label: $0, sortHref: nil, indicator: "") }, rows: rows,
+                emptyText: empty, pager: Pager(summary: "", prevHref: nil, nextHref: nil))
+    }
 }

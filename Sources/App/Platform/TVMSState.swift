@@ -12,6 +12,7 @@ public struct TVMSState: Sendable {
     public var clock: AppClock
     public var gate: WriteGate
     public var hasher: PasswordHashing
+    public var subscriberHasher: PasswordHashing
     public var jobs: JobRegistry
     public var lockout: LockoutPolicy
     public var metrics: Metrics
@@ -31,7 +32,8 @@ extension Application {
 
     /// A service environment bound to the app's default database (commands, jobs).
     public var serviceEnvironment: ServiceEnvironment {
-        ServiceEnvironment(db: db, clock: tvms.clock, gate: tvms.gate, hasher: tvms.hasher, logger: logger, lockout: tvms.lockout)
+        ServiceEnvironment(db: db, clock: tvms.clock, gate: tvms.gate, hasher: tvms.hasher, subscriberHasher: tvms.subscriberHasher,
+                           logger: logger, lockout: tvms.lockout)
     }
 
     var backgroundWork: BackgroundWork? {
@@ -43,7 +45,8 @@ extension Application {
 extension Request {
     public var serviceEnvironment: ServiceEnvironment {
         let s = application.tvms
-        return ServiceEnvironment(db: db, clock: s.clock, gate: s.gate, hasher: s.hasher, logger: logger, lockout: s.lockout)
+        return ServiceEnvironment(db: db, clock: s.clock, gate: s.gate, hasher: s.hasher, subscriberHasher: s.subscriberHasher,
+                           logger: logger, lockout: s.lockout)
     }
 
     /// The client address as seen by the proxy in front of us, else the socket peer.

@@ -32,7 +32,45 @@ public enum DemoData {
         if try await SystemUserModel.query(on: env.db).filter(\.$email == ownerEmail).first() == nil {
             _ = try await SystemUserService.bootstrapCreate(env, email: ownerEmail, password: ownerPassword, role: .owner, name: "Demo Owner")
         }
+        try await loadCRM(env, deploymentID: d.requireID())
         return .loaded
+    }
+
+    public static let subscriberLogin = "demoviewer"
+    public static let subscriberPassword = "demo1234"
+
+    /// Currencies, the "Basic Monthly" product of the walkthrough (1 month at 9.99 EUR or 10
+    /// credits, 3 devices), a 7-day trial, a Sports extra package and three direct customers.
+    static func loadCRM(_ env: ServiceEnvironment, deploymentID id: UUID) async throws {
+        let actor = Principal.system("demo")
+        _ = try await CurrencyService.add(env, actor: actor, deploymentID: id, code: "USD", name: nil, symbol: nil)
+        _ = try await CurrencyService.add(env, actor: actor, deploymentID: id, code: "CREDITS", name: nil, symbol: nil)
+        let basic = try await ProductService.create(env, actor: actor, deploymentID: id, input: .init(
+            name: "Basic Monthly", mappingID: "basic-monthly", subscriptionType: "regular", paymentType: "subscription",
+            maxDevices: 3, defaultCurrency: "EUR", supportText: "Questions? Mail support@demo.tvms."))
+        let month = try await ProductService.addPlan(env, actor: actor, deploymentID: id, productID: basic.requireID(), input: .init(
+            name: "1 month", length: 1, unit: "months", prices: ["EUR": "9.99", "USD": "10.99"], creditsPrice: "10"))
+        _ = try await ProductService.addPlan(env, actor: actor, deploymentID: id, productID: basic.requireID(), input: .init(
+            name: "12 months", length: 12, unit: "months", prices: ["EUR": "99.00", "USD": "109.00"], creditsPrice: "100"))
+        let sports = try await ProductService.addExtraPackage(env, actor: actor, deploymentID: id, productID: basic.requireID(), name: "Sports", mappingID: "sports")
+        _ = try await ProductService.addPlan(env, actor: actor, deploymentID: id, productID: basic.requireID(), extraPackageID: sports.requireID(), input: .init(
+            name: "Sports 1 month", length: 1, unit: "months", prices: ["EUR": "4.99"], creditsPrice: "5"))
+        _ = try await ProductService.addOption(env, actor: actor, deploymentID: id, productID: basic.requireID(), kind: .catchup, name: "7 days catch-up", amount: 7)
+        let trial = try await ProductService.create(env, actor: actor, deploymentID: id, input: .init(
+            name: "Free Trial", subscriptionType: "trial", paymentType: "subscription", maxDevices: 1, defaultCurrency: "EUR"))
+        _ = try await ProductService.addPlan(env, actor: actor, deploymentID: id, productID: trial.requireID(), input: .init(
+            name: "7 days", length: 7, unit: "days", prices: ["EUR": "0"]))
+        let people: [(String, String, String, String)] = [("Anna", "de Vries", "Amsterdam", subscriberLogin), ("Marco", "Rossi", "Rome", ""), ("Lena", "Schmidt", "Berlin", "")]
+        for (first, last, city, login) in people {
+            var c = CustomerService.Contact()
+            c.firstName = first; c.lastName = last; c.city = city
+            c.country = ["Amsterdam": "NL", "Rome": "IT", "Berlin": "DE"][city]!
+            c.email = "\(first.lowercased())@example.com"
+            var n = CustomerService.NewCustomer(productID: try basic.requireID(), planID: try month.requireID(), currency: "EUR", contact: c)
+            n.login = login
+            n.password = login.isEmpty ? "" : subscriberPassword
+            _ = try await CustomerService.create(env, actor: actor, deploymentID: id, input: n)
+        }
     }
 
     public static var loginsText: String {
@@ -41,6 +79,7 @@ public enum DemoData {
           Console owner:     \(ownerEmail) / \(ownerPassword)
           Deployment:        cmsService=\(cmsService) crmService=\(crmService)
           Business API:      authToken=\(authToken)
+          Subscriber:        \(subscriberLogin) / \(subscriberPassword)
         """
     }
 }

@@ -40,6 +40,8 @@ public struct JobRegistry: Sendable {
         var r = JobRegistry()
         r.register(MaintenanceJob.kind, MaintenanceJob.run)
         r.schedule(RecurringSchedule(name: "maintenance", jobKind: MaintenanceJob.kind, interval: 3600))
+        r.register(ExpirySweepJob.kind, ExpirySweepJob.run)
+        r.schedule(RecurringSchedule(name: "expiry-sweep", jobKind: ExpirySweepJob.kind, interval: 300))
         return r
     }
 }

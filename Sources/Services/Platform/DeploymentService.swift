@@ -100,6 +100,10 @@ public enum DeploymentService {
         let now = env.now
         try await env.write { db in
             try await d.create(on: db)
+            // The default currency is also the first entry of CRM Settings › Currencies.
+            try await CurrencyModel(deploymentID: d.requireID(), code: d.defaultCurrency,
+                                    name: CurrencyService.known[d.defaultCurrency]?.0 ?? d.defaultCurrency,
+                                    symbol: CurrencyService.known[d.defaultCurrency]?.1 ?? d.defaultCurrency, isDefault: true).create(on: db)
             try await AuditService.record(on: db, at: now, actor: actor, deploymentID: d.id, entityType: "deployment",
                                           entityID: d.id!.uuidString, action: "create", after: snapshot(d))
         }
@@ -128,8 +132,16 @@ public enum DeploymentService {
         d.companyPhone = s.companyPhone.trimmingCharacters(in: .whitespacesAndNewlines)
         d.companyWebsite = s.companyWebsite.trimmingCharacters(in: .whitespacesAndNewlines)
         let now = env.now
+        let currency = d.defaultCurrency
         try await env.write { db in
             try await d.save(on: db)
+            // Keep CRM Settings › Currencies in step with the deployment's default currency.
+            if try await CurrencyModel.query(on: db).filter(\.$deploymentID == id).filter(\.$code == currency).first() == nil {
+                try await CurrencyModel(deploymentID: id, code: currency, name: CurrencyService.known[currency]?.0 ?? currency,
+                                        symbol: CurrencyService.known[currency]?.1 ?? currency, isDefault: false).create(on: db)
+            }
+            try await CurrencyModel.query(on: db).filter(\.$deploymentID == id).set(\.$isDefault, to: false).update()
+            try await CurrencyModel.query(on: db).filter(\.$deploymentID == id).filter(\.$code == currency).set(\.$isDefault, to: true).update()
             try await AuditService.record(on: db, at: now, actor: actor, deploymentID: id, entityType: "deployment",
                                           entityID: id.uuidString, action: "update", before: before, after: snapshot(d))
         }

@@ -42,15 +42,19 @@ public struct ServiceEnvironment: Sendable {
     public var clock: AppClock
     public var gate: WriteGate
     public var hasher: PasswordHashing
+    /// Subscriber passwords (4–24 characters typed on remotes, hashed in bulk by imports and
+    /// ranges): bcrypt at a lower cost than operator passwords. Defaults to `hasher`.
+    public var subscriberHasher: PasswordHashing
     public var logger: Logger
     public var lockout: LockoutPolicy
 
-    public init(db: any Database, clock: AppClock, gate: WriteGate, hasher: PasswordHashing, logger: Logger,
-                lockout: LockoutPolicy = .standard) {
+    public init(db: any Database, clock: AppClock, gate: WriteGate, hasher: PasswordHashing, subscriberHasher: PasswordHashing? = nil,
+                logger: Logger, lockout: LockoutPolicy = .standard) {
         self.db = db
         self.clock = clock
         self.gate = gate
         self.hasher = hasher
+        self.subscriberHasher = subscriberHasher ?? hasher
         self.logger = logger
         self.lockout = lockout
     }
@@ -60,5 +64,28 @@ public struct ServiceEnvironment: Sendable {
     /// One write transaction, serialised on SQLite.
     public func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await gate.transaction(db, work)
+    }
+}
+
+extension PasswordHashing {
+    /// Hashes many passwords on all cores (imports and customer ranges).
+    public func hashAll(_ passwords: [String]) async throws -> [String] {
+        try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            var next = 0
+            var out = Array(repeating: "", count: passwords.count)
+            func add() {
+                let i = next
+                let p = passwords[i]
+                next += 1
+                group.addTask { (i, try self.hash(p)) }
+            }
+            while next < min(width, passwords.count) { add() }
+            while let (i, h) = try await group.next() {
+                out[i] = h
+                if next < passwords.count { add() }
+            }
+            return out
+        }
     }
 }

@@ -158,5 +158,7 @@ public enum StorageMigrations {
         M0003_CreateAPIToken(),
         M0004_CreateAuditLog(),
         M0005_CreateJobs(),
+        M0006_CreateCurrenciesAndProducts(),
+        M0007_CreateCustomers(),
     ]
 }
