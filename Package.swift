@@ -56,6 +56,7 @@ let package = Package(
             "App", "Services", "Storage", "Domain",
             .product(name: "VaporTesting", package: "vapor"),
             .product(name: "Fluent", package: "fluent"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
     ]
 )

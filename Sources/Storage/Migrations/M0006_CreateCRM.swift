@@ -122,6 +122,14 @@ struct M0007_CreateCustomers: AsyncMigration {
             .unique(on: "deployment_id", "login")
             .create()
         let sql = db.sql
+        // Prefix search compares strings byte by byte (`>= p AND < p + U+10FFFF`). SQLite's default
+        // collation is binary already; on PostgreSQL the database's linguistic collation would
+        // reorder punctuation, so the searched columns use the "C" collation there.
+        if db.dialect == .postgres {
+            for column in ["login", "search_first", "search_last", "search_email", "search_phone", "mapping_id"] {
+                try await sql.raw("ALTER TABLE customers ALTER COLUMN \(unsafeRaw: column) TYPE text COLLATE \"C\"").run()
+            }
+        }
         // Keyset listing and every prefix search are index range scans within one deployment.
         for (name, cols) in [("customers_list_idx", ["deployment_id", "id"]),
                              ("customers_status_idx", ["deployment_id", "status", "id"]),
