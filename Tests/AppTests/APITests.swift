@@ -45,6 +45,11 @@ import Storage
             })
             #expect(!routed.isEmpty)
             #expect(routed == documented)
+            // Every $ref resolves to a schema of the document.
+            let schemas = try #require((doc["components"] as? [String: Any])?["schemas"] as? [String: Any])
+            let text = res.body.string
+            let refs = Set(text.matches(of: /"#\/components\/schemas\/([A-Za-z]+)"/).map { String($0.1) })
+            #expect(!refs.isEmpty && refs.subtracting(schemas.keys).isEmpty, "unresolved: \(refs.subtracting(schemas.keys))")
             let docs = try await api(app, .GET, "/api/v1/docs")
             #expect(docs.status == .ok && docs.body.string.contains("/api/v1/system-users/{id}"))
         }

@@ -58,7 +58,104 @@ enum OpenAPIDocument {
                 "nextCursor": string("Pass as `cursor` for the next page; null on the last page.", nullable: true)], required: ["data", "nextCursor"])
     }
 
-    static var schemas: [String: Any] { [
+    static func dataList(of item: String) -> [String: Any] {
+        object(["data": ["type": "array", "items": ["$ref": "#/components/schemas/\(item)"]]], required: ["data"])
+    }
+
+    static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+    static var integer: [String: Any] { ["type": "integer"] }
+    static var boolean: [String: Any] { ["type": "boolean"] }
+    static func nullableInt() -> [String: Any] { ["type": ["integer", "null"]] }
+    static func strings() -> [String: Any] { ["type": "array", "items": ["type": "string"]] }
+
+    static var schemas: [String: Any] { platformSchemas.merging(crmSchemas) { a, _ in a } }
+
+    /// CRM: currencies, products, customers, bulk work.
+    static var crmSchemas: [String: Any] {
+        let contactProps: [String: [String: Any]] = [
+            "title": string(), "firstName": string(), "lastName": string(), "street": string(), "zip": string(), "city": string(),
+            "state": string(), "country": string("ISO 3166-1 alpha-2"), "phone": string(), "mobile": string("International form, +31612345678"),
+            "email": string(), "facility": string(), "comment": string(), "mappingId": string("Id in your billing system"),
+            "resellerId": nullableInt(), "dealerId": nullableInt()]
+        let plan = object(["id": integer, "name": string(), "length": integer, "unit": ["type": "string", "enum": ["days", "weeks", "months", "years"]],
+                           "prices": ["type": "object", "additionalProperties": ["type": "integer"], "description": "Currency code → amount in minor units"],
+                           "creditsPrice": nullableInt()], required: ["id", "name", "length", "unit", "prices"])
+        return [
+            "Currency": object(["code": string(), "name": string(), "symbol": string(), "isDefault": boolean, "minorDigits": integer], required: ["code", "name", "isDefault"]),
+            "CurrencyList": dataList(of: "Currency"),
+            "CurrencyWrite": object(["code": string("ISO 4217 or CREDITS"), "name": string(), "symbol": string()], required: ["code"]),
+            "Plan": plan,
+            "PlanWrite": object(["name": string(), "length": integer, "unit": ["type": "string", "enum": ["days", "weeks", "months", "years"]],
+                                 "prices": ["type": "object", "additionalProperties": ["type": "string"], "description": "Currency code → decimal amount as text, e.g. {\"EUR\": \"9.99\"}"],
+                                 "creditsPrice": string("Whole credits as text")], required: ["name", "length", "unit"]),
+            "Product": object(["id": integer, "name": string(), "mappingId": string(nullable: true), "subscriptionType": ["type": "string", "enum": ["trial", "regular"]],
+                               "paymentType": ["type": "string", "enum": ["subscription", "wallet", "api"]], "startFromFirstLogin": boolean,
+                               "allowedCountries": strings(), "isRTL": boolean, "maxDevices": integer, "userInterfaceId": string(nullable: true),
+                               "defaultCurrency": string(), "disclaimer": string(), "supportText": string(), "ipAllowed": strings(), "ipBlocked": strings(),
+                               "ipLockFirst": boolean, "sellable": boolean, "customers": integer, "plans": ["type": "array", "items": ref("Plan")],
+                               "extraPackages": ["type": "array", "items": object(["id": integer, "name": string(), "mappingId": string(nullable: true),
+                                                                                   "plans": ["type": "array", "items": ref("Plan")]])],
+                               "options": ["type": "array", "items": object(["id": integer, "kind": ["type": "string", "enum": ["dvr", "catchup", "ota"]], "name": string(),
+                                                                             "amount": integer, "platform": string(), "version": string(), "url": string()])]],
+                              required: ["id", "name", "subscriptionType", "paymentType", "maxDevices", "defaultCurrency", "plans", "sellable"]),
+            "ProductList": dataList(of: "Product"),
+            "ProductWrite": object(["name": string(), "mappingId": string(), "subscriptionType": ["type": "string", "enum": ["trial", "regular"]],
+                                    "paymentType": ["type": "string", "enum": ["subscription", "wallet", "api"]], "startFromFirstLogin": boolean,
+                                    "allowedCountries": strings(), "isRTL": boolean, "maxDevices": integer, "userInterfaceId": string(),
+                                    "defaultCurrency": string(), "disclaimer": string(), "supportText": string()]),
+            "ExtraPackageWrite": object(["name": string(), "mappingId": string()], required: ["name"]),
+            "OptionWrite": object(["kind": ["type": "string", "enum": ["dvr", "catchup", "ota"]], "name": string(), "amount": ["type": "integer", "description": "dvr: hours, catchup: days"],
+                                   "platform": string(), "version": string(), "url": string(), "mandatory": boolean], required: ["kind"]),
+            "IPAccess": object(["allowed": strings(), "blocked": strings(), "lockToFirstIP": boolean]),
+            "Contact": object(contactProps),
+            "Customer": object(contactProps.merging(["id": integer, "login": string(), "status": ["type": "string", "enum": ["pending", "trial", "active", "expired", "disabled"]],
+                                                     "productId": integer, "planId": nullableInt(), "currency": string(),
+                                                     "startsAt": string(format: "date-time", nullable: true), "expiresAt": string(format: "date-time", nullable: true),
+                                                     "startFromFirstLogin": boolean, "renewalInterval": integer, "walletBalance": integer,
+                                                     "createdAt": string(format: "date-time", nullable: true), "deletedAt": string(format: "date-time", nullable: true)]) { a, _ in a },
+                               required: ["id", "login", "status", "productId", "currency"]),
+            "CustomerList": list(of: "Customer"),
+            "CustomerCreate": object(["productId": integer, "planId": integer, "currency": string(), "login": string("Custom username; generated when absent"),
+                                      "password": string("Custom password; generated when absent"), "startFromFirstLogin": boolean,
+                                      "renewalInterval": integer, "contact": ref("Contact")], required: ["productId", "planId"]),
+            "CustomerCreated": object(["customer": ref("Customer"), "password": string("Returned only here")], required: ["customer", "password"]),
+            "CustomerCreatedList": object(["created": ["type": "array", "items": ref("CustomerCreated")]], required: ["created"]),
+            "CustomerCounts": object(["byStatus": ["type": "object", "additionalProperties": integer], "byProduct": ["type": "object", "additionalProperties": integer],
+                                      "byReseller": ["type": "object", "additionalProperties": integer], "total": integer], required: ["byStatus", "total"]),
+            "CustomerRange": object(["baseName": string(), "count": integer, "startNumber": integer, "productId": integer, "planId": integer, "currency": string(),
+                                     "startFromFirstLogin": boolean, "contact": ref("Contact")], required: ["baseName", "count", "productId", "planId"]),
+            "BulkSelection": object(["ids": ["type": "array", "items": integer],
+                                     "filter": object(["q": string(), "status": string(), "productId": integer, "resellerId": integer])]),
+            "BulkEdit": object(["ids": ["type": "array", "items": integer], "filter": object(["q": string(), "status": string(), "productId": integer, "resellerId": integer]),
+                                "productId": integer, "planId": integer, "expiresAt": string(format: "date-time"), "resellerId": integer, "clearReseller": boolean,
+                                "dealerId": integer, "clearDealer": boolean, "disabled": boolean]),
+            "BulkResult": object(["changed": integer], required: ["changed"]),
+            "Renew": object(["planId": integer, "fromExpiry": boolean]),
+            "Extend": object(["expiresAt": string(format: "date-time")], required: ["expiresAt"]),
+            "ChangeProduct": object(["productId": integer, "planId": integer, "fromExpiry": boolean], required: ["productId", "planId"]),
+            "PasswordReset": object(["password": string("Omit to generate one")]),
+            "PasswordResult": object(["login": string(), "password": string("Returned only here")], required: ["login", "password"]),
+            "Device": object(["id": integer, "linked": boolean, "connected": boolean, "mac": string(), "serial": string(), "uuid": string(), "model": string(),
+                              "type": string(), "ip": string(), "appVersion": string(), "lastSeenAt": string(format: "date-time", nullable: true)], required: ["id", "linked", "connected"]),
+            "DeviceList": dataList(of: "Device"),
+            "DeviceLink": object(["mac": string(), "serial": string(), "model": string()]),
+            "WalletTransaction": object(["id": integer, "at": string(format: "date-time"), "amount": integer, "balanceAfter": integer, "currency": string(),
+                                         "reason": string(), "actor": string(), "idempotencyKey": string(nullable: true)], required: ["id", "amount", "balanceAfter"]),
+            "Wallet": object(["balance": integer, "currency": string(), "transactions": ["type": "array", "items": ref("WalletTransaction")]], required: ["balance", "currency", "transactions"]),
+            "WalletMove": object(["amount": string("Decimal amount in the customer's currency; negative takes money out"), "reason": string(),
+                                  "idempotencyKey": string("Or send an Idempotency-Key header")], required: ["amount", "reason"]),
+            "CustomerExtraPackage": object(["id": integer, "extraPackageId": integer, "planId": integer, "synced": boolean, "startsAt": string(format: "date-time"),
+                                            "expiresAt": string(format: "date-time"), "active": boolean], required: ["id", "extraPackageId", "planId", "expiresAt"]),
+            "CustomerExtraPackageList": dataList(of: "CustomerExtraPackage"),
+            "ExtraPackageSale": object(["planId": integer, "syncWithSubscription": boolean], required: ["planId"]),
+            "Message": object(["id": integer, "at": string(format: "date-time"), "subject": string(), "body": string(), "readAt": string(format: "date-time", nullable: true)],
+                              required: ["id", "subject", "body"]),
+            "MessageList": dataList(of: "Message"),
+            "MessageWrite": object(["subject": string(), "body": string()], required: ["subject", "body"]),
+        ]
+    }
+
+    static var platformSchemas: [String: Any] { [
         "Error": object(["error": object(["code": string("Stable machine-readable code"), "message": string("What went wrong and what to do"),
                                           "fields": ["type": "object", "additionalProperties": ["type": "string"]]], required: ["code", "message"])],
                         required: ["error"]),

@@ -26,10 +26,10 @@ enum V1Controller {
                       query: pageQuery, responseSchema: "DeploymentList"), use: listDeployments)
         api.add(.init(method: .POST, components: ["deployments"], summary: "Create a deployment (owner)", tag: "Deployments",
                       requestSchema: "DeploymentCreate", responseStatus: 201, responseSchema: "DeploymentCreated"), use: createDeployment)
-        api.add(.init(method: .GET, components: ["deployments", ":id"], summary: "One deployment", tag: "Deployments", responseSchema: "Deployment"), use: getDeployment)
-        api.add(.init(method: .PATCH, components: ["deployments", ":id"], summary: "Change time zone, currency or company info", tag: "Deployments",
+        api.add(.init(method: .GET, components: ["deployments", ":deploymentId"], summary: "One deployment", tag: "Deployments", responseSchema: "Deployment"), use: getDeployment)
+        api.add(.init(method: .PATCH, components: ["deployments", ":deploymentId"], summary: "Change time zone, currency or company info", tag: "Deployments",
                       requestSchema: "DeploymentUpdate", responseSchema: "Deployment"), use: updateDeployment)
-        api.add(.init(method: .POST, components: ["deployments", ":id", "auth-token"], summary: "Rotate the business-API token", tag: "Deployments",
+        api.add(.init(method: .POST, components: ["deployments", ":deploymentId", "auth-token"], summary: "Rotate the business-API token", tag: "Deployments",
                       responseSchema: "AuthToken"), use: rotateToken)
 
         api.add(.init(method: .GET, components: ["system-users"], summary: "System users (owner)", tag: "System users",
@@ -211,12 +211,12 @@ enum V1Controller {
     }
 
     static func getDeployment(_ req: Request) async throws -> Response {
-        let d = try await DeploymentService.find(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
+        let d = try await DeploymentService.find(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("deploymentId", as: UUID.self))
         return try await json(req, DeploymentDTO(d))
     }
 
     static func updateDeployment(_ req: Request) async throws -> Response {
-        let id = try req.parameters.require("id", as: UUID.self)
+        let id = try req.parameters.require("deploymentId", as: UUID.self)
         let env = req.serviceEnvironment
         let actor = try req.actor
         let d = try await DeploymentService.find(env, actor: actor, id: id)
@@ -228,7 +228,7 @@ enum V1Controller {
     struct AuthTokenDTO: Content { var authToken: String }
 
     static func rotateToken(_ req: Request) async throws -> Response {
-        let token = try await DeploymentService.rotateAuthToken(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("id", as: UUID.self))
+        let token = try await DeploymentService.rotateAuthToken(req.serviceEnvironment, actor: req.actor, id: req.parameters.require("deploymentId", as: UUID.self))
         return try await json(req, AuthTokenDTO(authToken: token))
     }
 
