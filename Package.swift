@@ -51,6 +51,12 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "tvms", dependencies: ["App"]),
+        // Benchmarks (scripts/bench/*.sh): programs with numbers, never timed tests.
+        .executableTarget(name: "tvms-bench", dependencies: [
+            "App", "Services", "Storage", "Domain",
+            .product(name: "Vapor", package: "vapor"),
+            .product(name: "Fluent", package: "fluent"),
+        ]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: [
             "App", "Services", "Storage", "Domain",

@@ -136,18 +136,14 @@ public enum CustomerService {
     public static func counts(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> (status: [String: Int], product: [Int: Int], reseller: [Int?: Int]) {
         try actor.require(.crm, in: deploymentID)
         let sql = env.db.sql
-        func grouped(_ column: String) async throws -> [(String?, Int)] {
+        func grouped<K: Decodable>(_ column: String, as: K.Type) async throws -> [(K, Int)] {
             try await sql.raw("SELECT \(unsafeRaw: column) AS k, COUNT(*) AS n FROM customers WHERE deployment_id = \(bind: deploymentID) AND deleted_at IS NULL GROUP BY \(unsafeRaw: column)")
-                .all().map { row in
-                    let key: String?
-                    if let s = try? row.decode(column: "k", as: String?.self) { key = s } else { key = (try? row.decode(column: "k", as: Int?.self)).flatMap { $0.map(String.init) } }
-                    return (key, try row.decode(column: "n", as: Int.self))
-                }
+                .all().map { (try $0.decode(column: "k", as: K.self), try $0.decode(column: "n", as: Int.self)) }
         }
         var status: [String: Int] = [:], product: [Int: Int] = [:], reseller: [Int?: Int] = [:]
-        for (k, n) in try await grouped("status") { status[k ?? "?"] = n }
-        for (k, n) in try await grouped("product_id") { if let id = k.flatMap(Int.init) { product[id] = n } }
-        for (k, n) in try await grouped("reseller_id") { reseller[k.flatMap(Int.init)] = n }
+        for (k, n) in try await grouped("status", as: String.self) { status[k] = n }
+        for (k, n) in try await grouped("product_id", as: Int.self) { product[k] = n }
+        for (k, n) in try await grouped("reseller_id", as: Int?.self) { reseller[k] = n }
         return (status, product, reseller)
     }
 
