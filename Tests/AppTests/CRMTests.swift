@@ -431,3 +431,90 @@ func utcText(_ d: Date?) -> String {
         }
     }
 }
+
+/// Every CRM console page and form, through the real app: what an operator clicks.
+@Suite(.serialized) struct CRMConsolePagesTests {
+    @Test func productTabsAndTheirForms() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let base = "/crm/products/\(crm.basic.id!)"
+            for tab in ["details", "plans", "extras", "dvr", "catchup", "ip", "ota"] {
+                let page = try await b.get("\(base)?tab=\(tab)")
+                #expect(page.status == .ok, "tab \(tab)")
+                #expect(page.body.string.contains("class=\"active\" aria-current=\"page\""))
+            }
+            #expect(try await b.post("\(base)/options", [("kind", "dvr"), ("name", "50 hours"), ("amount", "50")]).status == .seeOther)
+            #expect(try await b.post("\(base)/options", [("kind", "catchup"), ("name", "Two weeks"), ("amount", "400")]).status == .unprocessableEntity)
+            #expect(try await b.post("\(base)/options", [("kind", "ota"), ("platform", "androidtv"), ("version", "9.4.1"), ("url", "https://apps.demo.tvms/tv.apk"), ("amount", "on")]).status == .seeOther)
+            #expect(try await b.get("\(base)?tab=ota").body.string.contains("9.4.1"))
+            #expect(try await b.get("\(base)?tab=dvr").body.string.contains("50 hours"))
+            let badIP = try await b.post("\(base)/ip", [("ipAllowed", "10.0.0.0/8\nnot-an-ip"), ("ipBlocked", "")])
+            #expect(badIP.status == .unprocessableEntity && badIP.body.string.contains("not-an-ip is not an IP address"))
+            #expect(try await b.post("\(base)/ip", [("ipAllowed", "10.0.0.0/8, 2001:db8::/32"), ("ipLockFirst", "on")]).status == .seeOther)
+            let product = try #require(try await ProductModel.find(crm.basic.id, on: app.db))
+            #expect(product.ipAllowed == "10.0.0.0/8\n2001:db8:0:0:0:0:0:0/32" && product.ipLockFirst)
+            #expect(try await b.post("\(base)/extras", [("name", "Kids")]).status == .seeOther)
+            let kids = try #require(try await ExtraPackageModel.query(on: app.db).filter(\.$name == "Kids").first())
+            #expect(try await b.post("\(base)/extras/\(kids.id!)/plans", [("name", "Kids month"), ("length", "1"), ("unit", "months"), ("price_EUR", "2.99")]).status == .seeOther)
+            #expect(try await b.get("\(base)?tab=extras").body.string.contains("Kids month (#"))
+            let edit = try await b.get("\(base)/plans/\(crm.month.id!)/edit")
+            #expect(edit.body.string.contains("value=\"9.99\""))
+            #expect(try await b.post("\(base)/plans/\(crm.month.id!)", [("name", "1 month"), ("length", "1"), ("unit", "months"), ("price_EUR", "10.49")]).status == .seeOther)
+            #expect(try await b.get("\(base)?tab=plans").body.string.contains("10.49 EUR"))
+            let refused = try await b.post("\(base)/plans/\(crm.month.id!)/delete")
+            #expect(refused.status == .seeOther)
+            #expect(try await b.get("\(base)?tab=plans").body.string.contains("run on 1 month"))
+            let details = try await b.post(base, [("name", "Basic Monthly"), ("subscriptionType", "regular"), ("paymentType", "subscription"),
+                                                  ("maxDevices", "0"), ("defaultCurrency", "EUR")])
+            #expect(details.status == .unprocessableEntity && details.body.string.contains("Max devices must be between 1 and 100"))
+        }
+    }
+
+    @Test func customerTabsAndTheirForms() async throws {
+        try await withTVMS { app, clock in
+            let crm = try await DemoCRM(app)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let base = "/crm/customers/1"
+            for tab in ["information", "subscription", "devices", "wallet", "messages", "logs"] {
+                #expect(try await b.get("\(base)?tab=\(tab)").status == .ok, "tab \(tab)")
+            }
+            #expect(try await b.post(base, [("firstName", "Anna"), ("lastName", "de Vries"), ("city", "Utrecht"), ("country", "NL"), ("comment", "VIP")]).status == .seeOther)
+            #expect(try await crm.reload(try #require(try await CustomerModel.find(1, on: app.db))).city == "Utrecht")
+            let badMail = try await b.post(base, [("email", "broken")])
+            #expect(badMail.status == .unprocessableEntity && badMail.body.string.contains("E-mail is not an e-mail address"))
+            #expect(try await b.post("\(base)/message", [("subject", "Welcome"), ("body", "Enjoy the football tonight.")]).status == .seeOther)
+            #expect(try await b.get("\(base)?tab=messages").body.string.contains("Enjoy the football tonight."))
+            #expect(try await b.post("\(base)/wallet", [("amount", "5.00"), ("reason", "goodwill")]).status == .seeOther)
+            let overdraw = try await b.post("\(base)/wallet", [("amount", "-6.00"), ("reason", "movie")])
+            #expect(overdraw.status == .seeOther)
+            let wallet = try await b.get("\(base)?tab=wallet")
+            #expect(wallet.body.string.contains("5.00 EUR") && wallet.body.string.contains("cannot pay 6.00 EUR"))
+            clock.set(Date(timeIntervalSince1970: 1_767_225_600)) // 2026-01-01 00:00 UTC
+            #expect(try await b.post("\(base)/extend", [("date", "2026-03-31")]).status == .seeOther)
+            let c = try #require(try await CustomerModel.find(1, on: app.db))
+            #expect(utcText(c.expiresAt) == "2026-03-31 21:59", "end of the chosen day in Amsterdam (CEST)")
+            #expect(try await b.post("\(base)/change-product", [("plan", "\(crm.basic.id!):\(crm.year.id!)"), ("from", "expiry")]).status == .seeOther)
+            #expect(utcText(try await crm.reload(c).expiresAt) == "2027-03-31 21:59")
+            #expect(try await b.post("\(base)/disable").status == .seeOther)
+            #expect(try await b.get(base).body.string.contains("Enable"))
+            let reset = try await b.post("\(base)/password")
+            let password = try #require(reset.body.string.firstMatch(of: /Password<\/dt><dd class="mono">([^<]+)</)?.1)
+            #expect(try CustomerService.verifyPassword(app.serviceEnvironment, customer: try await crm.reload(c), password: String(password)))
+            #expect(!(try CustomerService.verifyPassword(app.serviceEnvironment, customer: try await crm.reload(c), password: "demo1234")))
+            let logs = try await b.get("\(base)?tab=logs")
+            for action in ["update", "message", "wallet_credit", "extend", "change_product", "disable", "reset_password"] {
+                #expect(logs.body.string.contains(">\(action)<"), "log shows \(action)")
+            }
+            let count = try await b.get("/crm/customers/count")
+            #expect(count.body.string.contains("3 customers") && count.body.string.contains("Operator (direct)"))
+            let csv = try await b.get("/crm/customers/export.csv")
+            #expect(csv.body.string.hasPrefix("id,login,status") && csv.body.string.contains("demoviewer"))
+            #expect(!csv.body.string.contains("$2"), "no password hash in exports")
+            let pages = try await b.get("/crm/customers")
+            #expect(pages.body.string.contains("3 shown, newest first"))
+        }
+    }
+}

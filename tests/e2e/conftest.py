@@ -4,7 +4,8 @@ server   session-scoped: one `tvms serve --demo` on a free port, with a fresh da
          dir (SQLite) or a fresh PostgreSQL database (TVMS_E2E_DATABASE_URL);
          stopped with SIGTERM at the end, and it must exit within 20 s.
 http     a requests.Session that ignores proxy settings.
-driver   (test_browser.py) headless Chromium through /usr/bin/chromedriver.
+driver   module-scoped: one headless Chromium (system chromedriver) per browser
+         test module (test_browser.py, test_crm_browser.py); see browser.py.
 """
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ def server():
 def http():
     with http_session() as s:
         yield s
+
+
+@pytest.fixture(scope="module")
+def driver():
+    from browser import new_driver   # selenium is only needed by the browser tests
+    drv = new_driver()
+    try:
+        yield drv
+    finally:
+        drv.quit()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,115 +1,24 @@
 """The console in a real browser: headless Chromium through the system chromedriver.
 
-The tests of this module run in order on one browser: log in, home page, system
+The tests of this module run in order on one browser (the module-scoped `driver`
+fixture of conftest.py): log in, home page, system
 users list and sorting, the user form (errors, then a new user), log out.
 Screenshots go to <artifacts>/screenshots/.
 """
-import os
 import uuid
-from urllib.parse import urlsplit
 
-import pytest
-from selenium import webdriver
-from selenium.common.exceptions import ElementClickInterceptedException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from support import ARTIFACTS, DEMO_CMS, OWNER_EMAIL, OWNER_PASSWORD, SCREENSHOTS
+from browser import (ADD_BUTTON, SIDEBAR_LINK, body_text, click, click_and_load, go,
+                     mark_page, path, shot, submit_button, wait, wait_new_page, wait_path)
+from support import DEMO_CMS, OWNER_EMAIL, OWNER_PASSWORD
 
-WAIT = 20  # seconds for any single page change
 NEW_EMAIL = f"e2e-support-{uuid.uuid4().hex[:8]}@e2e.test"
 NEW_PASSWORD = "e2e-password-123"
 
-SIDEBAR_LINK = ("//nav[contains(concat(' ', normalize-space(@class), ' '), ' sidebar ')]"
-                "//a[contains(normalize-space(.), '{}')]")
-ADD_BUTTON = ("//a[contains(concat(' ', normalize-space(@class), ' '), ' button ')]"
-              "[contains(normalize-space(.), 'Add')]")
 USER_FORM = "//form[.//input[@name='email']]"
-
-
-@pytest.fixture(scope="module")
-def driver():
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROME_BIN", "/usr/bin/chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,900",
-                "--disable-dev-shm-usage", "--no-proxy-server", "--no-first-run",
-                "--disable-extensions", "--lang=en-US"):
-        options.add_argument(arg)
-    (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
-    service = webdriver.ChromeService(
-        executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"),
-        log_output=str(ARTIFACTS / "logs" / "chromedriver.log"))
-    drv = webdriver.Chrome(options=options, service=service)
-    drv.set_page_load_timeout(60)
-    try:
-        yield drv
-    finally:
-        drv.quit()
-
-
-def wait(driver, timeout=WAIT):
-    return WebDriverWait(driver, timeout)
-
-
-def path(driver) -> str:
-    return urlsplit(driver.current_url).path or "/"
-
-
-def wait_path(driver, expected: str):
-    wait(driver).until(lambda d: path(d) == expected,
-                       f"expected path {expected}, still at {driver.current_url}")
-
-
-def shot(driver, name: str):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert driver.save_screenshot(str(SCREENSHOTS / name)), f"screenshot {name} failed"
-
-
-def click(driver, element):
-    """Click; if a styled label or overlay intercepts it, click through JavaScript."""
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    try:
-        element.click()
-    except ElementClickInterceptedException:
-        driver.execute_script("arguments[0].click()", element)
-
-
-def mark_page(driver):
-    driver.execute_script("window.__e2eOldPage = true")
-
-
-def wait_new_page(driver):
-    """Wait until the document marked by mark_page() is replaced and the new one
-    has finished loading. Driver errors while the page is swapped (stale or
-    detached elements, inspector errors) just mean "not yet"."""
-    WebDriverWait(driver, WAIT, poll_frequency=0.1, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.execute_script(
-            "return !window.__e2eOldPage && document.readyState === 'complete'"),
-        "no new page loaded after the click")
-
-
-def click_and_load(driver, element):
-    """Click something that loads a new page, and wait for that page."""
-    mark_page(driver)
-    click(driver, element)
-    wait_new_page(driver)
-
-
-def submit_button(form):
-    buttons = form.find_elements(By.CSS_SELECTOR, "button[type=submit], input[type=submit]")
-    if not buttons:   # a <button> without type submits too
-        buttons = form.find_elements(By.CSS_SELECTOR, "button:not([type=button])")
-    assert buttons, "form has no submit button"
-    return buttons[-1]
-
-
-def body_text(driver) -> str:
-    return driver.find_element(By.TAG_NAME, "body").text
-
-
-def go(driver, server, p):
-    driver.get(server.url(p))
 
 
 def test_01_login_and_home(driver, server):

@@ -86,7 +86,7 @@ enum UserLogsController {
             for r in batch {
                 let fields: [String] = [String(r.id ?? 0), iso.string(from: r.at), r.actorKind, r.actorLabel, r.deploymentID?.uuidString ?? "",
                               r.entityType, r.entityID, r.action, r.beforeJSON ?? "", r.afterJSON ?? "", r.ip ?? ""]
-                out += fields.map(csvField).joined(separator: ",") + "\n"
+                out += CSV.line(fields) + "\n"
             }
             guard batch.count == 1000, let last = batch.last?.id else { break }
             before = last
@@ -95,15 +95,5 @@ enum UserLogsController {
         response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
         response.headers.contentDisposition = .init(.attachment, filename: "user-logs.csv")
         return response
-    }
-
-    /// RFC 4180 quoting, and a leading apostrophe on cells a spreadsheet would run as a formula.
-    static func csvField(_ s: String) -> String {
-        var v = s
-        if let f = v.first, "=+-@\t\r".contains(f) { v = "'" + v }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return v
     }
 }
