@@ -128,6 +128,8 @@ struct Field: Encodable {
     var help: String?
     var required: Bool
     var autocomplete: String?
+    /// The element id its label points at.
+    var domID: String
 
     init(_ name: String, _ label: String, type: String = "text", value: String = "", options: [FieldOption] = [],
          error: String? = nil, help: String? = nil, required: Bool = false, autocomplete: String? = nil) {
@@ -140,6 +142,7 @@ struct Field: Encodable {
         self.help = help
         self.required = required
         self.autocomplete = autocomplete
+        self.domID = "f-" + name
     }
 }
 
@@ -153,6 +156,8 @@ struct FormVM: Encodable {
     var formError: String?
     /// File uploads need multipart/form-data.
     var multipart: Bool = false
+    /// The submit button does something destructive.
+    var danger: Bool = false
 }
 
 extension FormVM {
@@ -267,6 +272,8 @@ struct Section: Encodable {
     /// A secret shown once (new credentials).
     var secret: String? = nil
     var download: Download? = nil
+    /// A row of buttons (POST with CSRF) or links.
+    var actions: [RowAction] = []
 }
 
 struct SectionsVM: Encodable {
@@ -275,6 +282,20 @@ struct SectionsVM: Encodable {
     var buttons: [Button]
     var tabs: [Tab]
     var sections: [Section]
+
+    init(heading: String, intro: String?, buttons: [Button], tabs: [Tab], sections: [Section]) {
+        self.heading = heading
+        self.intro = intro
+        self.buttons = buttons
+        self.tabs = tabs
+        // Several forms on one page: give each field an id of its own so every label points at
+        // its own input.
+        var s = sections
+        for i in s.indices where s[i].form != nil {
+            for j in s[i].form!.fields.indices { s[i].form!.fields[j].domID = "f\(i)-\(s[i].form!.fields[j].name)" }
+        }
+        self.sections = s
+    }
 }
 
 extension TableVM {

@@ -69,17 +69,6 @@ public enum CustomerBulkService {
         return built
     }
 
-    /// The credentials sheet of a range or import: shown once, never stored in clear.
-    public static func credentialsCSV(_ created: [CustomerService.Created]) -> String {
-        var out = CSV.line(["customer_id", "name", "facility", "login", "password", "expires_at_utc"]) + "\r\n"
-        let iso = ISO8601DateFormatter()
-        for c in created {
-            out += CSV.line([String(c.customer.id ?? 0), [c.customer.firstName, c.customer.lastName].filter { !$0.isEmpty }.joined(separator: " "),
-                             c.customer.facility, c.customer.login, c.password, c.customer.expiresAt.map(iso.string) ?? "at first login"]) + "\r\n"
-        }
-        return out
-    }
-
     // MARK: Bulk edit and delete
 
     public struct Changes: Sendable, Equatable {
@@ -226,14 +215,15 @@ public enum CustomerBulkService {
             var v: [String: String] = [:]
             for (i, n) in names.enumerated() where i < row.fields.count { v[n] = row.fields[i].trimmingCharacters(in: .whitespaces) }
             func err(_ col: String, _ msg: String) { errors.append(.init(line: row.line, column: col, message: msg)) }
+            // Check every column, so one upload shows every problem of the row.
             let p = v["product"] ?? ""
-            guard let product = products.first(where: { String($0.id!) == p || $0.name == p }) else { err("product", "\(p.isEmpty ? "is empty" : "\"\(p)\" is not a product")"); continue }
+            let product = products.first(where: { String($0.id!) == p || $0.name == p })
+            if product == nil { err("product", p.isEmpty ? "is empty" : "\"\(p)\" is not a product") }
             let pl = v["plan"] ?? ""
-            guard let plan = plans.first(where: { $0.productID == product.id! && (String($0.id!) == pl || $0.name == pl) }) else {
-                err("plan", "\"\(pl)\" is not a plan of \(product.name)"); continue
-            }
-            let currency = (v["currency"] ?? "").isEmpty ? product.defaultCurrency : v["currency"]!.uppercased()
-            if !prices.contains(where: { $0.planID == plan.id! && $0.currency == currency }) { err("currency", "\(plan.name) has no price in \(currency)") }
+            let plan = product.flatMap { product in plans.first(where: { $0.productID == product.id! && (String($0.id!) == pl || $0.name == pl) }) }
+            if let product, plan == nil { err("plan", "\"\(pl)\" is not a plan of \(product.name)") }
+            let currency = (v["currency"] ?? "").isEmpty ? (product?.defaultCurrency ?? "") : v["currency"]!.uppercased()
+            if let plan, !prices.contains(where: { $0.planID == plan.id! && $0.currency == currency }) { err("currency", "\(plan.name) has no price in \(currency)") }
             var contact = CustomerService.Contact()
             contact.title = v["title"] ?? ""; contact.firstName = v["firstname"] ?? ""; contact.lastName = v["lastname"] ?? ""
             contact.street = v["street"] ?? ""; contact.zip = v["zip"] ?? ""; contact.city = v["city"] ?? ""; contact.state = v["state"] ?? ""
@@ -253,13 +243,17 @@ public enum CustomerBulkService {
                 seen.insert(login)
             }
             if !password.isEmpty, let m = Credentials.passwordProblem(password) { err("password", m) }
+            var startFromFirstLogin: Bool? = nil
+            if let s = v["startfromfirstlogin"]?.lowercased(), !s.isEmpty {
+                if ["1", "0", "true", "false", "yes", "no"].contains(s) { startFromFirstLogin = ["1", "true", "yes"].contains(s) } else {
+                    err("startfromfirstlogin", "must be true or false")
+                }
+            }
+            guard let product, let plan else { continue }
             var n = CustomerService.NewCustomer(productID: product.id!, planID: plan.id!, currency: currency, contact: contact)
             n.login = login
             n.password = password
-            if let s = v["startfromfirstlogin"]?.lowercased(), !s.isEmpty {
-                guard ["1", "0", "true", "false", "yes", "no"].contains(s) else { err("startfromfirstlogin", "must be true or false"); continue }
-                n.startFromFirstLogin = ["1", "true", "yes"].contains(s)
-            }
+            n.startFromFirstLogin = startFromFirstLogin
             pending.append((n, CustomerService.Sale(deployment: deployment, product: product, plan: plan), login, password))
         }
         guard errors.isEmpty else { return ImportResult(created: [], errors: errors) }

@@ -175,7 +175,7 @@ public enum CustomerService {
 
     static func validateContact(_ c: Contact, product: ProductModel?, errors: inout FieldErrors) {
         if !c.email.isEmpty && !Validation.isEmail(c.email) { errors.add("email", "is not an e-mail address") }
-        if !c.mobile.isEmpty && !Phone.isInternational(c.mobile) { errors.add("mobile", "must be in international form, e.g. +31612345678, so SMS reach it") }
+        if !c.mobile.isEmpty && !Phone.isInternational(c.mobile) { errors.add("mobile", "must start with + and the country code") }
         if !c.country.isEmpty && !Country.isCode(c.country.uppercased()) { errors.add("country", "must be a two-letter ISO country code") }
         if let product, !product.allowedCountries.isEmpty, !c.country.isEmpty,
            !product.allowedCountries.split(separator: ",").contains(Substring(c.country.uppercased())) {

@@ -126,7 +126,8 @@ enum CustomerBulkController {
         }
         let targets = try await CustomerBulkService.targets(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: all ? nil : ids, filter: all ? filter : nil)
         let hidden = targets.map { Field("ids[]", "", type: "hidden", value: String($0)) }
-        let vm = SectionsVM(heading: "Bulk edit \(targets.count) customer\(targets.count == 1 ? "" : "s")", intro: "Only the fields you fill in change. Every customer gets its own entry in the User Logs.",
+        let shown = targets.prefix(30).map { "#\($0)" }.joined(separator: ", ") + (targets.count > 30 ? " and \(targets.count - 30) more" : "")
+        let vm = SectionsVM(heading: "Bulk edit \(targets.count) customer\(targets.count == 1 ? "" : "s")", intro: "Customers \(shown). Only the fields you fill in change; every customer gets its own entry in the User Logs.",
                             buttons: [], tabs: [], sections: [
                                 Section(title: "Change", form: FormVM(heading: "", intro: nil, action: "/crm/customers/bulk/edit", fields: hidden + [
                                     Field("plan", "Move to product and plan", type: "select",
@@ -138,7 +139,7 @@ enum CustomerBulkController {
                                 ], submitLabel: "Apply to \(targets.count) customer\(targets.count == 1 ? "" : "s")", cancelHref: "/crm/customers", formError: nil)),
                                 Section(title: "Delete", intro: "Moves them to the trash, from where they can be restored.",
                                         form: FormVM(heading: "", intro: nil, action: "/crm/customers/bulk/trash", fields: hidden,
-                                                     submitLabel: "Move \(targets.count) to the trash", cancelHref: nil, formError: nil)),
+                                                     submitLabel: "Move \(targets.count) to the trash", cancelHref: nil, formError: nil, danger: true)),
                             ])
         return try await Layout.render(req, "sections", title: "Bulk edit", vm)
     }

@@ -11,6 +11,7 @@ enum CustomersController {
         let r = console.grouped("crm", "customers").grouped(RequirePermission(permission: .crm))
         r.get(use: list)
         r.get("new", use: newForm)
+        r.get("credentials", use: showCredentials)
         r.post(use: create)
         r.get(":id", use: details)
         r.post(":id", use: updateContact)
@@ -62,7 +63,7 @@ enum CustomersController {
         let rows = page.customers.map { c -> Row in
             let status = CustomerStatus(rawValue: c.status)
             return Row(cells: [Cell("", checkbox: q.trashed ? nil : String(c.id!)), Cell(String(c.id!), href: "/crm/customers/\(c.id!)", mono: true),
-                               Cell(c.login, mono: true), Cell([c.firstName, c.lastName].filter { !$0.isEmpty }.joined(separator: " ")),
+                               Cell(c.login), Cell([c.firstName, c.lastName].filter { !$0.isEmpty }.joined(separator: " ")),
                                Cell(names[c.productID] ?? "#\(c.productID)"),
                                Cell(status?.label ?? c.status, badge: badge(status)),
                                Cell(c.expiresAt.map { ctx.day($0) } ?? "at first login"),
@@ -165,8 +166,8 @@ enum CustomersController {
             for plan in d.plans(ofExtra: nil) where !sellableOnly || !(d.prices[plan.id!] ?? []).isEmpty {
                 let end = try await CustomerService.previewExpiry(ctx.env, deploymentID: ctx.deploymentID, plan: plan)
                 let key = "\(p.id!):\(plan.id!)"
-                let ends = p.startFromFirstLogin ? "starts at first login" : "ends \(ctx.dates.string(end))"
-                out.append(FieldOption(value: key, label: "\(p.name) — \(plan.name) — \(ProductsController.pricesText(d, plan)) — \(ends)", selected: key == selected))
+                let ends = p.startFromFirstLogin ? "starts at first login" : "ends \(ctx.day(end))"
+                out.append(FieldOption(value: key, label: "\(p.name) — \(plan.name) — \(ends) — \(ProductsController.pricesText(d, plan))", selected: key == selected))
             }
         }
         return out
@@ -212,28 +213,53 @@ enum CustomersController {
         }
     }
 
-    /// Shows new credentials once, with a CSV of them for a range or an import.
+    /// New credentials, kept in the session only until they are shown once.
+    struct CredentialsSheet: Codable {
+        struct Entry: Codable { var id: Int; var name: String; var facility: String; var login: String; var password: String; var expires: String; var status: String }
+        var heading: String
+        var entries: [Entry]
+    }
+
+    /// POST → redirect → GET: the credentials go into the session and are shown by
+    /// `GET /crm/customers/credentials`, which removes them. A reload therefore neither creates the
+    /// customers again nor shows the passwords twice.
     static func credentialsPage(_ req: Request, _ ctx: CRMContext, created: [CustomerService.Created], heading: String) async throws -> Response {
-        let csv = CustomerBulkService.credentialsCSV(created)
+        let sheet = CredentialsSheet(heading: heading, entries: created.map { c in
+            .init(id: c.customer.id!, name: [c.customer.firstName, c.customer.lastName].filter { !$0.isEmpty }.joined(separator: " "),
+                  facility: c.customer.facility, login: c.customer.login, password: c.password,
+                  expires: c.customer.expiresAt.map { ctx.dates.string($0) } ?? "counted from the first login",
+                  status: CustomerStatus(rawValue: c.customer.status)?.label ?? c.customer.status)
+        })
+        req.session.data["credentials"] = String(decoding: try JSONEncoder().encode(sheet), as: UTF8.self)
+        return req.redirect(to: "/crm/customers/credentials", redirectType: .normal)
+    }
+
+    static func showCredentials(_ req: Request) async throws -> Response {
+        _ = try await req.crm()
+        guard let raw = req.session.data["credentials"], let sheet = try? JSONDecoder().decode(CredentialsSheet.self, from: Data(raw.utf8)) else {
+            req.flash(.info, "New credentials are shown only once. Make a new password on the customer's page if they were lost.")
+            return req.redirect(to: "/crm/customers", redirectType: .normal)
+        }
+        req.session.data["credentials"] = nil
+        var csv = CSV.line(["customer_id", "name", "facility", "login", "password", "expires"]) + "\r\n"
+        for e in sheet.entries { csv += CSV.line([String(e.id), e.name, e.facility, e.login, e.password, e.expires]) + "\r\n" }
         let download = Download(label: "Download credentials (CSV)", filename: "customers-credentials.csv",
                                 href: "data:text/csv;base64," + Data(csv.utf8).base64EncodedString())
         var sections: [Section] = []
-        if created.count == 1, let c = created.first {
+        if sheet.entries.count == 1, let e = sheet.entries.first {
             sections.append(Section(title: "Login details", intro: "Shown only now: passwords are stored as hashes. Give them to the customer, or make a new password later.",
-                                    details: [KeyValue(key: "Username", value: c.customer.login, mono: true), KeyValue(key: "Password", value: c.password, mono: true),
-                                              KeyValue(key: "Status", value: CustomerStatus(rawValue: c.customer.status)?.label ?? c.customer.status, mono: false),
-                                              KeyValue(key: "Expires", value: c.customer.expiresAt.map { ctx.dates.string($0) } ?? "counted from the first login", mono: false)],
+                                    details: [KeyValue(key: "Username", value: e.login, mono: true), KeyValue(key: "Password", value: e.password, mono: true),
+                                              KeyValue(key: "Status", value: e.status, mono: false), KeyValue(key: "Expires", value: e.expires, mono: false)],
                                     download: download))
         } else {
-            sections.append(Section(title: "\(created.count) customers", intro: "Download the credentials now: passwords are shown only once.",
-                                    table: .simple(["ID", "Name", "Username", "Password"], created.prefix(200).map {
-                                        Row(cells: [Cell(String($0.customer.id!), href: "/crm/customers/\($0.customer.id!)", mono: true), Cell($0.customer.lastName),
-                                                    Cell($0.customer.login, mono: true), Cell($0.password, mono: true)], actions: [])
+            sections.append(Section(title: "\(sheet.entries.count) customers", intro: "Download the credentials now: passwords are shown only once.",
+                                    table: .simple(["ID", "Name", "Username", "Password"], sheet.entries.prefix(200).map {
+                                        Row(cells: [Cell(String($0.id), href: "/crm/customers/\($0.id)", mono: true), Cell($0.name), Cell($0.login, mono: true), Cell($0.password, mono: true)], actions: [])
                                     }, empty: ""), download: download))
         }
-        let buttons = created.count == 1 ? [Button(label: "Open customer", href: "/crm/customers/\(created[0].customer.id!)", primary: true)]
-                                         : [Button(label: "Back to customers", href: "/crm/customers", primary: true)]
-        return try await Layout.render(req, "sections", title: heading, SectionsVM(heading: heading, intro: nil, buttons: buttons, tabs: [], sections: sections))
+        let buttons = sheet.entries.count == 1 ? [Button(label: "Open customer", href: "/crm/customers/\(sheet.entries[0].id)", primary: true)]
+                                               : [Button(label: "Back to customers", href: "/crm/customers", primary: true)]
+        return try await Layout.render(req, "sections", title: sheet.heading, SectionsVM(heading: sheet.heading, intro: nil, buttons: buttons, tabs: [], sections: sections))
     }
 
     // MARK: Details
@@ -264,8 +290,8 @@ enum CustomersController {
                 KeyValue(key: "Start", value: c.startsAt.map { ctx.dates.string($0) } ?? "at first login", mono: false),
                 KeyValue(key: "Expires", value: c.expiresAt.map { ctx.dates.string($0) } ?? "counted from the first login", mono: false),
                 KeyValue(key: "Currency", value: c.currency, mono: false),
-                KeyValue(key: "Renewal interval", value: "\(c.renewalInterval) month(s)", mono: false)]))
-            let planChoices = d.plans(ofExtra: nil).map { FieldOption(value: String($0.id!), label: "\($0.name) — \(PlanLength(count: $0.lengthCount, unit: LengthUnit(rawValue: $0.lengthUnit) ?? .months))", selected: $0.id == c.planID) }
+                KeyValue(key: "Renewal interval", value: c.renewalInterval == 1 ? "every month" : "every \(c.renewalInterval) months", mono: false)]))
+            let planChoices = d.plans(ofExtra: nil).map { FieldOption(value: String($0.id!), label: "\($0.name) — \(ProductsController.pricesText(d, $0))", selected: $0.id == c.planID) }
             sections.append(Section(title: "Extend subscription", form: forms["renew"] ?? FormVM(heading: "", intro: "Adds one plan's length.", action: "\(base)/renew", fields: [
                 Field("planId", "Plan", type: "select", options: planChoices),
                 Field("from", "Count from", type: "select", options: [FieldOption(value: "expiry", label: "the current expiry date (nothing paid is lost)", selected: true),
@@ -358,11 +384,11 @@ enum CustomersController {
     /// Enable/disable, cancel and delete: at the foot of every tab.
     static func lifecycleSection(_ base: String, _ c: CustomerModel) -> Section {
         Section(title: "Account", intro: "Disable stops service at once and keeps the dates; enable restores it. Cancel ends the subscription now. Delete moves the customer to the trash.",
-                table: .simple(["Action"], [Row(cells: [Cell("")], actions: [
+                actions: [
                     RowAction(label: c.disabled ? "Enable" : "Disable", href: nil, postTo: "\(base)/\(c.disabled ? "enable" : "disable")", danger: !c.disabled),
                     RowAction(label: "Cancel subscription", href: nil, postTo: "\(base)/cancel", danger: true),
                     RowAction(label: "Delete", href: nil, postTo: "\(base)/trash", danger: true),
-                ])], empty: ""))
+                ])
     }
 
     // MARK: Actions

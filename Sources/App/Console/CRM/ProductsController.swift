@@ -204,14 +204,15 @@ enum ProductsController {
             let end = try await CustomerService.previewExpiry(ctx.env, deploymentID: ctx.deploymentID, plan: plan)
             rows.append(Row(cells: [Cell(String(plan.id!), mono: true), Cell(plan.name),
                                     Cell(PlanLength(count: plan.lengthCount, unit: LengthUnit(rawValue: plan.lengthUnit) ?? .months).description),
-                                    Cell(pricesText(d, plan)), Cell(plan.creditsPrice.map { "\($0) credits" } ?? "—"), Cell(ctx.dates.string(end))],
+                                    Cell(pricesText(d, plan)), Cell(plan.creditsPrice.map { "\($0) credits" } ?? "—"),
+                                    Cell(d.product.startFromFirstLogin && extra == nil ? "counted from the first login" : ctx.dates.string(end))],
                             actions: [RowAction(label: "Edit", href: "\(base)/plans/\(plan.id!)/edit", postTo: nil, danger: false),
                                       RowAction(label: "Delete", href: nil, postTo: "\(base)/plans/\(plan.id!)/delete", danger: true)]))
         }
         return rows
     }
 
-    static func planForm(action: String, currencies: [String], values: [String: String], heading: String) -> FormVM {
+    static func planForm(action: String, currencies: [String], values: [String: String], heading: String, submitLabel: String = "Add plan") -> FormVM {
         var fields = [Field("name", "Plan name", value: values["name"] ?? "", required: true),
                       Field("length", "Length", type: "number", value: values["length"] ?? "1", required: true),
                       Field("unit", "Unit", type: "select", value: values["unit"] ?? "months",
@@ -220,7 +221,7 @@ enum ProductsController {
             fields.append(Field("price_\(c)", "Price in \(c)", value: values["price_\(c)"] ?? "", help: "Leave empty if not sold in \(c)."))
         }
         fields.append(Field("creditsPrice", "Credits price", value: values["creditsPrice"] ?? "", help: "Whole credits a reseller pays; empty = not for resellers."))
-        return FormVM(heading: heading, intro: nil, action: action, fields: fields, submitLabel: heading.isEmpty ? "Add plan" : "Save plan", cancelHref: nil, formError: nil)
+        return FormVM(heading: heading, intro: nil, action: action, fields: fields, submitLabel: submitLabel, cancelHref: nil, formError: nil)
     }
 
     static func planInput(_ v: [String: String], currencies: [String]) -> ProductService.PlanInput {
@@ -309,7 +310,7 @@ enum ProductsController {
         guard let plan = d.plans.first(where: { $0.id == planID }) else { throw DomainError.notFound("The payment plan") }
         var values = ["name": plan.name, "length": String(plan.lengthCount), "unit": plan.lengthUnit, "creditsPrice": plan.creditsPrice.map(String.init) ?? ""]
         for p in d.prices[planID] ?? [] { values["price_\(p.currency)"] = Money(minorUnits: p.amount, currency: CurrencyCode(p.currency)!).amountString }
-        var vm = planForm(action: "/crm/products/\(id)/plans/\(planID)", currencies: try await currencyCodes(ctx), values: values, heading: "Edit plan \(plan.name)")
+        var vm = planForm(action: "/crm/products/\(id)/plans/\(planID)", currencies: try await currencyCodes(ctx), values: values, heading: "Edit plan \(plan.name)", submitLabel: "Save plan")
         vm.cancelHref = "/crm/products/\(id)?tab=plans"
         return try await Layout.render(req, "form", title: "Edit plan", vm)
     }
@@ -325,7 +326,7 @@ enum ProductsController {
             req.flash(.success, "Plan saved.")
             return req.redirect(to: "/crm/products/\(id)?tab=plans", redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid {
-            var vm = planForm(action: "/crm/products/\(id)/plans/\(planID)", currencies: codes, values: v, heading: "Edit plan")
+            var vm = planForm(action: "/crm/products/\(id)/plans/\(planID)", currencies: codes, values: v, heading: "Edit plan", submitLabel: "Save plan")
             vm.apply(e)
             return try await Layout.render(req, "form", title: "Edit plan", vm, status: .unprocessableEntity)
         }
