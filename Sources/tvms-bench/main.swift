@@ -11,7 +11,7 @@ import Vapor
 // customers table of a fresh database, then times the service calls the console and the REST API
 // make: the first page, a deep page (keyset), a selective search and a broad name search.
 //
-//   tvms-bench customers [--sizes 10000,1000000] [--postgres URL] [--runs 200]
+//   tvms-bench customers [--sizes 10000,1000000] [--postgres postgres://…/tvms_bench_{size}] [--runs 200]
 //
 // Prints a Markdown table; scripts/bench/customers.sh runs it on SQLite and PostgreSQL.
 
@@ -165,16 +165,14 @@ print("|---|---|" + options.sizes.map { _ in "---|" }.joined() + "---|")
 for (label, target) in databases {
     var bySize: [[String: Stat]] = []
     for size in options.sizes {
-        // A fresh database per size: drop the SQLite file / recreate the PostgreSQL schema.
+        // A fresh database per size: a new SQLite file, or the PostgreSQL database named by the
+        // --postgres URL template with {size} replaced (scripts/bench/customers.sh creates them).
+        var sized = target
         if case .sqlite(let path) = target { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        if case .postgres = target {
-            let app = try await Application.make(.production)
-            try await configure(app, config: AppConfig(database: target, inProcessWorkers: 0, schedulerEnabled: false, nodeName: "bench"))
-            try await app.db.sql.raw("DROP SCHEMA public CASCADE").run()
-            try await app.db.sql.raw("CREATE SCHEMA public").run()
-            try await app.asyncShutdown()
+        if case .postgres(let template) = target {
+            sized = .postgres(url: template.replacingOccurrences(of: "{size}", with: String(size)))
         }
-        bySize.append(try await run(database: target, label: label, size: size, runs: options.runs))
+        bySize.append(try await run(database: sized, label: label, size: size, runs: options.runs))
     }
     for op in bySize[0].keys.sorted() {
         let cells = bySize.map { String(format: "%.2f / %.2f ms", $0[op]!.p50, $0[op]!.p95) }

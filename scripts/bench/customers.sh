@@ -14,4 +14,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c shared_buffers=512MB" -l "$dir/log" start -w >/dev/null
 trap 'runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1; rm -rf "$dir"' EXIT
-.build/release/tvms-bench customers --sizes "$SIZES" --postgres "postgres://postgres@127.0.0.1:$port/postgres"
+for size in ${SIZES//,/ }; do
+  psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE tvms_bench_$size" postgres
+done
+.build/release/tvms-bench customers --sizes "$SIZES" --postgres "postgres://postgres@127.0.0.1:$port/tvms_bench_{size}"
