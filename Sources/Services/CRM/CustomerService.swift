@@ -91,7 +91,7 @@ public enum CustomerService {
         if !term.isEmpty {
             let text = SearchKey.text(term)
             let phone = SearchKey.phone(term)
-            select = select.where(SQLGroupExpression(searchCondition(term: term, text: text, phone: phone, mac: SearchKey.mac(term))))
+            select = select.where(SQLColumn("id"), .in, SQLGroupExpression(searchIDs(deploymentID: deploymentID, term: term, text: text, phone: phone, mac: SearchKey.mac(term))))
         }
         let limit = max(1, min(query.limit, 500))
         if let after = query.afterID {
@@ -111,25 +111,24 @@ public enum CustomerService {
         return try await CustomerModel.query(on: env.db).filter(\.$id ~~ ids).sort(\.$id, .descending).all()
     }
 
-    static func searchCondition(term: String, text: String, phone: String, mac: String?) -> any SQLExpression {
-        func prefix(_ column: String, _ value: String) -> any SQLExpression {
-            SQLBinaryExpression(SQLBinaryExpression(SQLColumn(column), .greaterThanOrEqual, SQLBind(value)), .and,
-                                SQLBinaryExpression(SQLColumn(column), .lessThan, SQLBind(SearchKey.prefixEnd(value))))
+    /// The ids matching a search, as a UNION of index range scans that each include the
+    /// deployment: both databases answer every branch from its own (deployment_id, column) index,
+    /// where one big OR made SQLite scan the whole table.
+    static func searchIDs(deploymentID: UUID, term: String, text: String, phone: String, mac: String?) -> SQLQueryString {
+        func prefix(_ column: String, _ value: String) -> SQLQueryString {
+            "SELECT id FROM customers WHERE deployment_id = \(bind: deploymentID) AND \(ident: column) >= \(bind: value) AND \(ident: column) < \(bind: SearchKey.prefixEnd(value))"
         }
-        var parts: [any SQLExpression] = [
+        var parts: [SQLQueryString] = [
             prefix("login", term),
             prefix("search_first", text),
             prefix("search_last", text),
             prefix("search_email", text),
-            SQLBinaryExpression(SQLColumn("mapping_id"), .equal, SQLBind(term)),
+            "SELECT id FROM customers WHERE deployment_id = \(bind: deploymentID) AND mapping_id = \(bind: term)",
         ]
         if phone.filter(\.isNumber).count >= 3 { parts.append(prefix("search_phone", phone)) }
-        if let n = Int(term) { parts.append(SQLBinaryExpression(SQLColumn("id"), .equal, SQLBind(n))) }
-        if let mac {
-            parts.append(SQLBinaryExpression(SQLColumn("id"), .in, SQLGroupExpression(
-                SQLRaw("SELECT customer_id FROM customer_devices WHERE mac = '\(mac)'"))))
-        }
-        return parts.dropFirst().reduce(parts[0]) { SQLBinaryExpression($0, .or, $1) }
+        if let n = Int(term) { parts.append("SELECT id FROM customers WHERE id = \(bind: n)") }
+        if let mac { parts.append("SELECT customer_id AS id FROM customer_devices WHERE mac = \(bind: mac)") }
+        return parts.joined(separator: " UNION ")
     }
 
     /// Customers Count: by status, by product, by reseller (trash excluded).

@@ -160,16 +160,11 @@ enum ProductsController {
                                         : [Cell(o.name), Cell(String(o.amount))],
                     actions: [RowAction(label: "Delete", href: nil, postTo: "\(base)/options/\(o.id!)/delete", danger: true)])
             }
-            let fields: [Field] = kind == .ota
-                ? [Field("platform", "Platform", type: "select", options: ["android", "androidtv", "firetv", "ios", "tvos", "tizen", "webos", "roku", "stb"].map { FieldOption(value: $0, label: $0, selected: false) }),
-                   Field("version", "Version", help: "e.g. 9.4.0"), Field("url", "Download URL"), Field("amount", "Mandatory update", type: "checkbox")]
-                : [Field("name", "Name", required: true), Field("amount", kind == .dvr ? "Recording hours" : "Catch-up days", type: "number", required: true)]
             let titles = ["dvr": ("DVR plans", "Cloud recording quota in hours."), "catchup": ("Catch-up plans", "How many days back customers can watch."),
                           "ota": ("App OTA", "App versions offered as over-the-air updates; a mandatory one must be installed before use.")]
             sections = [Section(title: titles[tab]!.0, intro: titles[tab]!.1,
                                 table: .simple(kind == .ota ? ["Platform", "Version", "URL", ""] : ["Name", kind == .dvr ? "Hours" : "Days"], rows, empty: "None yet."),
-                                form: form ?? FormVM(heading: "", intro: nil, action: "\(base)/options", fields: fields + [Field("kind", "", type: "hidden", value: tab)],
-                                                     submitLabel: "Add", cancelHref: nil, formError: nil))]
+                                form: form ?? optionForm(base: base, kind: kind, values: [:]))]
         case "ip":
             sections = [Section(title: "IP access", intro: "Addresses customers of this product may (or may not) use. One IP or CIDR per line.",
                                 form: form ?? FormVM(heading: "", intro: nil, action: "\(base)/ip", fields: [
@@ -191,6 +186,18 @@ enum ProductsController {
                             tabs: tabs.map { Tab(label: $0.1, href: "\(base)?tab=\($0.0)", active: $0.0 == tab || (tab == "" && $0.0 == "details")) },
                             sections: sections)
         return try await Layout.render(req, "sections", title: p.name, vm, status: status)
+    }
+
+    static func optionForm(base: String, kind: ProductService.OptionKind, values v: [String: String]) -> FormVM {
+        let fields: [Field] = kind == .ota
+            ? [Field("platform", "Platform", type: "select", value: v["platform"] ?? "",
+                     options: ["android", "androidtv", "firetv", "ios", "tvos", "tizen", "webos", "roku", "stb"].map { FieldOption(value: $0, label: $0, selected: $0 == v["platform"]) }),
+               Field("version", "Version", value: v["version"] ?? "", help: "e.g. 9.4.0"), Field("url", "Download URL", value: v["url"] ?? ""),
+               Field("amount", "Mandatory update", type: "checkbox", value: v["amount"] ?? "")]
+            : [Field("name", "Name", value: v["name"] ?? "", required: true),
+               Field("amount", kind == .dvr ? "Recording hours" : "Catch-up days", type: "number", value: v["amount"] ?? "", required: true)]
+        return FormVM(heading: "", intro: nil, action: "\(base)/options", fields: fields + [Field("kind", "", type: "hidden", value: kind.rawValue)],
+                      submitLabel: "Add", cancelHref: nil, formError: nil)
     }
 
     static func pricesText(_ d: ProductService.Details, _ plan: PaymentPlanModel) -> String {
@@ -269,7 +276,7 @@ enum ProductsController {
 
     /// Runs a tab's form action: success → flash and back to the tab; validation error → the tab
     /// again with the form's messages.
-    static func tabAction(_ req: Request, tab: String, success: String, form: @escaping (CRMContext, [String: String]) async throws -> FormVM,
+    static func tabAction(_ req: Request, tab: String, success: String, form: ((CRMContext, [String: String]) async throws -> FormVM)? = nil,
                           _ action: (CRMContext, Int, [String: String]) async throws -> Void) async throws -> Response {
         let ctx = try await req.crm()
         let id = try req.parameters.require("id", as: Int.self)
@@ -278,11 +285,11 @@ enum ProductsController {
             try await action(ctx, id, values)
             req.flash(.success, success)
             return req.redirect(to: "/crm/products/\(id)?tab=\(tab)", redirectType: .normal)
-        } catch let e as DomainError where e.kind == .invalid {
-            var vm = try await form(ctx, values)
+        } catch let e as DomainError where e.kind == .invalid && form != nil {
+            var vm = try await form!(ctx, values)
             vm.apply(e)
             return try await renderDetails(req, tab: tab, form: vm, status: .unprocessableEntity)
-        } catch let e as DomainError where e.kind == .conflict {
+        } catch let e as DomainError where e.kind == .conflict || e.kind == .invalid {
             req.flash(.error, e.message)
             return req.redirect(to: "/crm/products/\(id)?tab=\(tab)", redirectType: .normal)
         }
@@ -334,7 +341,7 @@ enum ProductsController {
 
     static func deletePlan(_ req: Request) async throws -> Response {
         let planID = try req.parameters.require("planID", as: Int.self)
-        return try await tabAction(req, tab: "plans", success: "Plan deleted.", form: { _, _ in FormVM(heading: "", intro: nil, action: "", fields: [], submitLabel: "", cancelHref: nil, formError: nil) }) { ctx, id, _ in
+        return try await tabAction(req, tab: "plans", success: "Plan deleted.") { ctx, id, _ in
             try await ProductService.deletePlan(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, productID: id, planID: planID)
         }
     }
@@ -352,7 +359,7 @@ enum ProductsController {
 
     static func deleteExtra(_ req: Request) async throws -> Response {
         let extraID = try req.parameters.require("extraID", as: Int.self)
-        return try await tabAction(req, tab: "extras", success: "Extra package deleted.", form: { _, _ in FormVM(heading: "", intro: nil, action: "", fields: [], submitLabel: "", cancelHref: nil, formError: nil) }) { ctx, id, _ in
+        return try await tabAction(req, tab: "extras", success: "Extra package deleted.") { ctx, id, _ in
             try await ProductService.deleteExtraPackage(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, productID: id, id: extraID)
         }
     }
@@ -371,9 +378,8 @@ enum ProductsController {
     static func addOption(_ req: Request) async throws -> Response {
         let kind = (try? req.formValues())?["kind"] ?? ""
         guard let k = ProductService.OptionKind(rawValue: kind) else { throw DomainError.validation(["kind": "must be dvr, catchup or ota"]) }
-        return try await tabAction(req, tab: kind, success: "Added.", form: { _, _ in
-            FormVM(heading: "", intro: nil, action: "", fields: [], submitLabel: "Add", cancelHref: nil, formError: nil)
-        }) { ctx, id, v in
+        let base = "/crm/products/\(try req.parameters.require("id", as: Int.self))"
+        return try await tabAction(req, tab: kind, success: "Added.", form: { _, v in optionForm(base: base, kind: k, values: v) }) { ctx, id, v in
             let amount = k == .ota ? (Bool(checkbox: v["amount"]) ? 1 : 0) : (Int(v["amount"] ?? "") ?? 0)
             _ = try await ProductService.addOption(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, productID: id, kind: k, name: v["name"] ?? "",
                                                    amount: amount, platform: v["platform"] ?? "", version: v["version"] ?? "", url: v["url"] ?? "")
