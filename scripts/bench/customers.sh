@@ -2,7 +2,7 @@
 # Customer list and search at 10,000 and 1,000,000 customers, on SQLite and on a private
 # PostgreSQL 15 started here (same settings as the test suite). Prints a Markdown table for
 # docs/BENCHMARKS.md. Takes a while: it loads a million rows into each database.
-#   scripts/bench/customers.sh [SIZES]     e.g. scripts/bench/customers.sh 10000,100000
+#   [RUNS=500] scripts/bench/customers.sh [SIZES]     e.g. scripts/bench/customers.sh 10000,100000
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZES=${1:-10000,1000000}
@@ -17,4 +17,4 @@ trap 'runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast stop >/dev/
 for size in ${SIZES//,/ }; do
   psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE tvms_bench_$size" postgres
 done
-.build/release/tvms-bench customers --sizes "$SIZES" --postgres "postgres://postgres@127.0.0.1:$port/tvms_bench_{size}"
+.build/release/tvms-bench customers --runs "${RUNS:-500}" --sizes "$SIZES" --postgres "postgres://postgres@127.0.0.1:$port/tvms_bench_{size}"
