@@ -59,6 +59,9 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     decoder.dateDecodingStrategy = .iso8601
     ContentConfiguration.global.use(encoder: encoder, for: .json)
     ContentConfiguration.global.use(decoder: decoder, for: .json)
+    // Console forms (bulk selections) and JSON bodies can exceed Vapor's 16 KB default; uploads
+    // declare their own limit on their route.
+    app.routes.defaultMaxBodySize = "4mb"
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "tvms-session"
     let secure = config.secureCookies

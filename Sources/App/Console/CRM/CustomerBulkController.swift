@@ -125,7 +125,14 @@ enum CustomerBulkController {
             return req.redirect(to: "/crm/customers", redirectType: .normal)
         }
         let targets = try await CustomerBulkService.targets(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: all ? nil : ids, filter: all ? filter : nil)
-        let hidden = targets.map { Field("ids[]", "", type: "hidden", value: String($0)) }
+        // A selection travels as its ids; "everything this filter matches" travels as the filter,
+        // so a large selection does not turn into a page of tens of thousands of hidden inputs.
+        let hidden: [Field] = all
+            ? [Field("all", "", type: "hidden", value: "1"), Field("filterQ", "", type: "hidden", value: filter.search),
+               Field("filterStatus", "", type: "hidden", value: filter.status ?? ""),
+               Field("filterProduct", "", type: "hidden", value: filter.productID.map(String.init) ?? ""),
+               Field("filterReseller", "", type: "hidden", value: filter.resellerID.map(String.init) ?? "")]
+            : targets.map { Field("ids[]", "", type: "hidden", value: String($0)) }
         let shown = targets.prefix(30).map { "#\($0)" }.joined(separator: ", ") + (targets.count > 30 ? " and \(targets.count - 30) more" : "")
         let vm = SectionsVM(heading: "Bulk edit \(targets.count) customer\(targets.count == 1 ? "" : "s")", intro: "Customers \(shown). Only the fields you fill in change; every customer gets its own entry in the User Logs.",
                             buttons: [], tabs: [], sections: [
@@ -146,7 +153,18 @@ enum CustomerBulkController {
 
     struct BulkForm: Content {
         var ids: [Int]?
+        var all: String?; var filterQ: String?; var filterStatus: String?; var filterProduct: String?; var filterReseller: String?
         var plan: String?; var date: String?; var resellerId: String?; var dealerId: String?; var status: String?
+
+        func targets(_ ctx: CRMContext) async throws -> [Int] {
+            guard all == "1" else { return try await CustomerBulkService.targets(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: ids ?? [], filter: nil) }
+            var q = CustomerService.Query()
+            q.search = filterQ ?? ""
+            q.status = filterStatus.flatMap { $0.isEmpty ? nil : $0 }
+            q.productID = filterProduct.flatMap { Int($0) }
+            q.resellerID = filterReseller.flatMap { Int($0) }
+            return try await CustomerBulkService.targets(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: nil, filter: q)
+        }
     }
 
     static func bulkEdit(_ req: Request) async throws -> Response {
@@ -170,7 +188,7 @@ enum CustomerBulkController {
             changes.dealerID = try ref(f.dealerId, "dealerId")
             if f.status == "disable" { changes.disabled = true }
             if f.status == "enable" { changes.disabled = false }
-            let n = try await CustomerBulkService.edit(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: f.ids ?? [], changes: changes)
+            let n = try await CustomerBulkService.edit(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: try await f.targets(ctx), changes: changes)
             req.flash(.success, "\(n) customer\(n == 1 ? "" : "s") changed.")
         } catch let e as DomainError where e.kind == .invalid {
             req.flash(.error, e.message + " " + e.fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)." }.joined(separator: " "))
@@ -181,7 +199,7 @@ enum CustomerBulkController {
     static func bulkTrash(_ req: Request) async throws -> Response {
         let ctx = try await req.crm()
         let f = try req.content.decode(BulkForm.self)
-        let n = try await CustomerBulkService.trash(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: f.ids ?? [])
+        let n = try await CustomerBulkService.trash(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: try await f.targets(ctx))
         req.flash(.success, "\(n) customer\(n == 1 ? "" : "s") moved to the trash.")
         return req.redirect(to: "/crm/customers", redirectType: .normal)
     }
