@@ -12,6 +12,7 @@ public func registerCommands(_ app: Application) {
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(AdminCommands(), as: "admin")
+    app.asyncCommands.use(LedgerCommands(), as: "ledger")
 }
 
 /// `tvms serve`: HTTP server with in-process workers and scheduler. Wraps Vapor's own serve
@@ -165,5 +166,27 @@ struct AdminCreateCommand: AsyncCommand {
             context.console.error(e.message + (details.isEmpty ? "" : "\n" + details))
             throw e
         }
+    }
+}
+
+struct LedgerCommands: AsyncCommandGroup {
+    var commands: [String: any AnyAsyncCommand] { ["verify": LedgerVerifyCommand()] }
+    var help: String { "Checks the reseller ledger." }
+}
+
+/// `tvms ledger verify`: recomputes every reseller balance and prepaid stock level from the
+/// ledger entries and exits non-zero on any mismatch.
+struct LedgerVerifyCommand: AsyncCommand {
+    struct Signature: CommandSignature {}
+    var help: String { "Recomputes balances and stock from the ledger entries; exits 1 on any mismatch." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let mismatches = try await ResellerLedger.verify(on: context.application.db)
+        if mismatches.isEmpty {
+            context.console.print("Ledger consistent: every balance and stock level equals the sum of its entries.")
+            return
+        }
+        for m in mismatches { context.console.error(m.description) }
+        throw DomainError(.conflict, code: "ledger_mismatch", "\(mismatches.count) mismatch(es) between stored balances and the ledger.")
     }
 }

@@ -160,5 +160,6 @@ public enum StorageMigrations {
         M0005_CreateJobs(),
         M0006_CreateCurrenciesAndProducts(),
         M0007_CreateCustomers(),
+        M0008_CreateResellersAndLedger(),
     ]
 }

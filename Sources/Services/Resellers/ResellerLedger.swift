@@ -1,0 +1,219 @@
+import Domain
+import FluentKit
+import Foundation
+import SQLKit
+import Storage
+
+/// The reseller ledger: every movement of credits or prepaid units is an append-only entry, and
+/// the materialised balances (reseller balance, order units used) change only through guarded
+/// conditional UPDATEs in the same transaction as their entry. No interleaving of concurrent
+/// sales can overspend, on SQLite or PostgreSQL.
+public enum ResellerLedger {
+    public static let insufficientCredits = "insufficient_credits"
+    public static let outOfStock = "out_of_stock"
+
+    struct Entry {
+        var from: String
+        var to: String
+        var amount: Int64
+        var unit: String
+        var reason: String
+        var resellerID: Int?
+        var customerID: Int? = nil
+        var orderID: Int? = nil
+        var planID: Int? = nil
+        var idempotencyKey: String? = nil
+    }
+
+    static func write(_ e: Entry, deploymentID: UUID, actor: Principal, at: Date, on db: any Database) async throws -> LedgerEntryModel {
+        let m = LedgerEntryModel()
+        m.deploymentID = deploymentID
+        m.at = at
+        m.fromAccount = e.from
+        m.toAccount = e.to
+        m.amount = e.amount
+        m.unit = e.unit
+        m.reason = e.reason
+        m.actorLabel = actor.label
+        m.resellerID = e.resellerID
+        m.customerID = e.customerID
+        m.orderID = e.orderID
+        m.planID = e.planID
+        m.idempotencyKey = e.idempotencyKey
+        try await m.create(on: db)
+        return m
+    }
+
+    /// Moves `delta` credits into (positive) or out of (negative) a reseller's balance, refusing
+    /// to go below `-creditLimit`. Returns the new balance, or nil when refused.
+    static func moveBalance(resellerID: Int, delta: Int64, on db: any Database) async throws -> Int64? {
+        let rows = try await db.sql.raw("""
+            UPDATE resellers SET balance = balance + \(bind: delta)
+            WHERE id = \(bind: resellerID) AND balance + \(bind: delta) >= -credit_limit
+            RETURNING balance
+            """).all()
+        return try rows.first?.decode(column: "balance", as: Int64.self)
+    }
+
+    /// Operator adds credits to a postpaid reseller (with a reason), or takes them back
+    /// (negative amount).
+    public static func adjustCredits(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, amount: Int64, reason: String,
+                                     idempotencyKey: String? = nil) async throws -> Int64 {
+        let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
+        guard r.resellerType == ResellerType.postpaid.rawValue else {
+            throw DomainError(.conflict, code: "not_postpaid", "\(r.name) is prepaid: sell it an order instead of credits.")
+        }
+        guard amount != 0 else { throw DomainError.validation(["amount": "must not be zero"]) }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw DomainError.validation(["reason": "is required"]) }
+        let now = env.now
+        return try await env.write { db in
+            if let key = idempotencyKey,
+               try await LedgerEntryModel.query(on: db).filter(\.$deploymentID == deploymentID).filter(\.$idempotencyKey == key).first() != nil {
+                return try await ResellerModel.find(resellerID, on: db)!.balance
+            }
+            guard let balance = try await moveBalance(resellerID: resellerID, delta: amount, on: db) else {
+                throw DomainError(.conflict, code: insufficientCredits, "\(r.name) has fewer than \(-amount) credits to deduct.")
+            }
+            _ = try await write(Entry(from: amount > 0 ? LedgerAccount.operatorIssued : LedgerAccount.reseller(resellerID),
+                                      to: amount > 0 ? LedgerAccount.reseller(resellerID) : LedgerAccount.operatorIssued,
+                                      amount: abs(amount), unit: "CREDITS", reason: reason, resellerID: resellerID, idempotencyKey: idempotencyKey),
+                                deploymentID: deploymentID, actor: actor, at: now, on: db)
+            try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(resellerID),
+                                          action: amount > 0 ? "add_balance" : "deduct_balance",
+                                          after: ["amount": String(amount), "balance": String(balance), "reason": reason])
+            return balance
+        }
+    }
+
+    /// Operator sells a prepaid reseller `quantity` units of one plan.
+    public static func placeOrder(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, planID: Int, quantity: Int,
+                                  unitPrice: Int64, currency: String, paid: Bool) async throws -> ResellerOrderModel {
+        let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
+        guard r.resellerType == ResellerType.prepaid.rawValue else {
+            throw DomainError(.conflict, code: "not_prepaid", "\(r.name) is postpaid: add credits instead of an order.")
+        }
+        var errors = FieldErrors()
+        if !(1...100_000).contains(quantity) { errors.add("quantity", "must be between 1 and 100000") }
+        if unitPrice < 0 { errors.add("unitPrice", "must be 0 or more") }
+        let plan = try await PaymentPlanModel.find(planID, on: env.db)
+        if plan == nil || plan?.extraPackageID != nil { errors.add("planId", "is not a payment plan") }
+        try errors.throwIfAny()
+        let o = ResellerOrderModel()
+        o.resellerID = resellerID
+        o.productID = plan!.productID
+        o.planID = planID
+        o.quantity = quantity
+        o.used = 0
+        o.refunded = 0
+        o.unitPrice = unitPrice
+        o.currency = currency
+        o.paid = paid
+        o.status = "open"
+        o.createdAt = env.now
+        let now = env.now
+        try await env.write { db in
+            try await o.create(on: db)
+            _ = try await write(Entry(from: LedgerAccount.operatorStock, to: LedgerAccount.order(o.id!), amount: Int64(quantity), unit: "UNITS",
+                                      reason: "order of \(quantity) × \(plan!.name)", resellerID: resellerID, orderID: o.id, planID: planID),
+                                deploymentID: deploymentID, actor: actor, at: now, on: db)
+            try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(resellerID),
+                                          action: "order", after: ["orderId": String(o.id!), "quantity": String(quantity), "planId": String(planID)])
+        }
+        return o
+    }
+
+    /// A reseller sells a new customer: the customer and its charge (credits or one prepaid unit)
+    /// are written in one transaction, so there is never one without the other.
+    public static func sell(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, orderID: Int? = nil,
+                            input: CustomerService.NewCustomer) async throws -> CustomerService.Created {
+        let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
+        guard r.enabled else { throw DomainError(.forbidden, code: "reseller_disabled", "\(r.name) is disabled and cannot sell.") }
+        guard let assignment = try await ResellerProductModel.query(on: env.db).filter(\.$resellerID == resellerID).filter(\.$planID == input.planID).first(),
+              assignment.productID == input.productID else {
+            throw DomainError(.forbidden, code: "plan_not_assigned", "\(r.name) may not sell this plan; the operator assigns plans under Resellers.")
+        }
+        if !input.login.isEmpty && !r.allowCustomLogin {
+            throw DomainError.validation(["login": "custom usernames are not allowed for \(r.name)"])
+        }
+        var n = input
+        n.contact.resellerID = resellerID
+        var errors = FieldErrors()
+        let sale = try await CustomerService.checkSale(env, deploymentID: deploymentID, productID: n.productID, planID: n.planID, currency: n.currency, errors: &errors)
+        CustomerService.validateContact(n.contact, product: sale?.product, errors: &errors)
+        let (login, password) = try await CustomerService.credentials(env, deploymentID: deploymentID, login: n.login, password: n.password, errors: &errors)
+        try errors.throwIfAny()
+        let hash = try env.subscriberHasher.hash(password)
+        let now = env.now
+        let customer = CustomerService.build(env, n, sale: sale!, login: login, passwordHash: hash, now: now)
+        let charge = ResellerPricing.charge(creditsPrice: sale!.plan.creditsPrice ?? 0, discountBasisPoints: assignment.discountBasisPoints)
+        let type = ResellerType(rawValue: r.resellerType) ?? .postpaid
+        if type == .postpaid && sale!.plan.creditsPrice == nil {
+            throw DomainError(.conflict, code: "no_credits_price", "\(sale!.plan.name) has no credits price, so postpaid resellers cannot sell it.")
+        }
+        let planID = n.planID
+        let pick = orderID ?? 0
+        try await env.write { db in
+            try await customer.create(on: db)
+            switch type {
+            case .postpaid:
+                guard try await moveBalance(resellerID: resellerID, delta: -charge, on: db) != nil else {
+                    throw DomainError(.conflict, code: insufficientCredits,
+                                      "Not enough credits: this sale costs \(charge) and \(r.name) has \(try await ResellerModel.find(resellerID, on: db)?.balance ?? 0). Ask the operator for more credits.")
+                }
+                _ = try await write(Entry(from: LedgerAccount.reseller(resellerID), to: LedgerAccount.operatorSales, amount: charge, unit: "CREDITS",
+                                          reason: "new customer \(customer.login)", resellerID: resellerID, customerID: customer.id, planID: planID),
+                                    deploymentID: deploymentID, actor: actor, at: now, on: db)
+            case .prepaid:
+                let rows = try await db.sql.raw("""
+                    UPDATE reseller_orders SET used = used + 1
+                    WHERE reseller_id = \(bind: resellerID) AND plan_id = \(bind: planID) AND status = 'open'
+                      AND used + refunded < quantity AND (\(bind: pick) = 0 OR id = \(bind: pick))
+                      AND id = (SELECT id FROM reseller_orders WHERE reseller_id = \(bind: resellerID) AND plan_id = \(bind: planID)
+                                AND status = 'open' AND used + refunded < quantity AND (\(bind: pick) = 0 OR id = \(bind: pick))
+                                ORDER BY id LIMIT 1)
+                    RETURNING id
+                    """).all()
+                guard let order = try rows.first?.decode(column: "id", as: Int.self) else {
+                    throw DomainError(.conflict, code: outOfStock, "No units left on an open order for this plan. Ask the operator to sell \(r.name) a new order.")
+                }
+                _ = try await write(Entry(from: LedgerAccount.order(order), to: LedgerAccount.operatorSales, amount: 1, unit: "UNITS",
+                                          reason: "new customer \(customer.login)", resellerID: resellerID, customerID: customer.id, orderID: order, planID: planID),
+                                    deploymentID: deploymentID, actor: actor, at: now, on: db)
+            }
+            try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer",
+                                          entityID: String(customer.id!), action: "create", after: CustomerService.snapshot(customer))
+        }
+        return CustomerService.Created(customer: customer, password: password)
+    }
+
+    public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
+        public var what: String
+        public var stored: Int64
+        public var fromLedger: Int64
+        public var description: String { "\(what): stored \(stored), ledger says \(fromLedger)" }
+    }
+
+    /// Recomputes every reseller balance and every order's units from the entries alone
+    /// (`tvms ledger verify`). Empty = consistent.
+    public static func verify(on db: any Database) async throws -> [Mismatch] {
+        func sum(_ account: String, unit: String) async throws -> Int64 {
+            // SUM of BIGINT is NUMERIC on PostgreSQL: cast back so both databases return an integer.
+            let row = try await db.sql.raw("""
+                SELECT CAST(COALESCE(SUM(CASE WHEN to_account = \(bind: account) THEN amount ELSE 0 END), 0)
+                     - COALESCE(SUM(CASE WHEN from_account = \(bind: account) THEN amount ELSE 0 END), 0) AS BIGINT) AS net
+                FROM ledger_entries WHERE unit = \(bind: unit) AND (to_account = \(bind: account) OR from_account = \(bind: account))
+                """).first()
+            return try row?.decode(column: "net", as: Int64.self) ?? 0
+        }
+        var out: [Mismatch] = []
+        for r in try await ResellerModel.query(on: db).all() {
+            let net = try await sum(LedgerAccount.reseller(r.id!), unit: "CREDITS")
+            if net != r.balance { out.append(Mismatch(what: "reseller \(r.id!) balance", stored: r.balance, fromLedger: net)) }
+        }
+        for o in try await ResellerOrderModel.query(on: db).all() {
+            let net = try await sum(LedgerAccount.order(o.id!), unit: "UNITS")
+            if net != Int64(o.remaining) { out.append(Mismatch(what: "order \(o.id!) units left", stored: Int64(o.remaining), fromLedger: net)) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,104 @@
+import Domain
+import FluentKit
+import Foundation
+import SQLKit
+import Storage
+
+/// Resellers and what they may sell. The money side lives in `ResellerLedger`.
+public enum ResellerService {
+    public struct Input: Sendable {
+        public var name: String
+        public var mobile: String = ""
+        public var email: String = ""
+        public var company: String = ""
+        public var address: String = ""
+        public var type: ResellerType
+        public var currency: String = "CREDITS"
+        public var allowAds: Bool = false
+        public var allowCustomLogin: Bool = false
+        public var creditLimit: Int64 = 0
+        public init(name: String, type: ResellerType) {
+            self.name = name
+            self.type = type
+        }
+    }
+
+    public static func create(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, input: Input) async throws -> ResellerModel {
+        try actor.require(.crm, in: deploymentID)
+        var errors = FieldErrors()
+        if input.name.trimmingCharacters(in: .whitespaces).isEmpty { errors.add("name", "is required") }
+        if !input.mobile.isEmpty && !Phone.isInternational(input.mobile) { errors.add("mobile", "must start with + and the country code") }
+        if !input.email.isEmpty && !Validation.isEmail(input.email) { errors.add("email", "is not an e-mail address") }
+        if input.creditLimit < 0 { errors.add("creditLimit", "must be 0 or more") }
+        let currencies = try await CurrencyService.codes(env.db, deploymentID: deploymentID)
+        if !currencies.contains(input.currency.uppercased()) { errors.add("currency", "must be one of this deployment's currencies") }
+        if input.type == .postpaid && input.currency.uppercased() != CurrencyCode.credits.code {
+            errors.add("currency", "postpaid resellers work in CREDITS (add it under CRM Settings › Currencies)")
+        }
+        try errors.throwIfAny()
+        let r = ResellerModel()
+        r.deploymentID = deploymentID
+        r.name = input.name.trimmingCharacters(in: .whitespaces)
+        r.mobile = SearchKey.phone(input.mobile)
+        r.email = input.email
+        r.company = input.company
+        r.address = input.address
+        r.resellerType = input.type.rawValue
+        r.currency = input.currency.uppercased()
+        r.allowAds = input.allowAds
+        r.allowCustomLogin = input.allowCustomLogin
+        r.enabled = true
+        r.balance = 0
+        r.creditLimit = input.creditLimit
+        try await env.write { db in
+            try await r.create(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller",
+                                          entityID: String(r.id!), action: "create",
+                                          after: ["name": r.name, "type": r.resellerType, "currency": r.currency, "creditLimit": String(r.creditLimit)])
+        }
+        return r
+    }
+
+    public static func find(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws -> ResellerModel {
+        try actor.require(.crm, in: deploymentID)
+        guard let r = try await ResellerModel.query(on: env.db).filter(\.$id == id).filter(\.$deploymentID == deploymentID).first() else {
+            throw DomainError.notFound("The reseller")
+        }
+        return r
+    }
+
+    /// Disabling stops the reseller's logins and sales, not its customers' service.
+    public static func setEnabled(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, enabled: Bool) async throws {
+        let r = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        r.enabled = enabled
+        try await env.write { db in
+            try await r.save(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller",
+                                          entityID: String(id), action: enabled ? "enable" : "disable")
+        }
+    }
+
+    /// Lets the reseller sell one plan of a product, at a discount (percent with up to two decimals).
+    public static func assign(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, productID: Int, planID: Int, discountPercent: String) async throws {
+        _ = try await find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
+        guard let bp = ResellerPricing.basisPoints(percent: discountPercent) else {
+            throw DomainError.validation(["discount": "must be a percentage between 0 and 100, e.g. 10 or 12.5"])
+        }
+        guard try await ProductModel.query(on: env.db).filter(\.$id == productID).filter(\.$deploymentID == deploymentID).first() != nil,
+              try await PaymentPlanModel.query(on: env.db).filter(\.$id == planID).filter(\.$productID == productID).filter(\.$extraPackageID == nil).first() != nil else {
+            throw DomainError.validation(["planId": "is not a plan of that product"])
+        }
+        try await env.write { db in
+            try await ResellerProductModel.query(on: db).filter(\.$resellerID == resellerID).filter(\.$planID == planID).delete()
+            let a = ResellerProductModel()
+            a.resellerID = resellerID
+            a.productID = productID
+            a.planID = planID
+            a.discountBasisPoints = bp
+            try await a.create(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller",
+                                          entityID: String(resellerID), action: "assign_plan",
+                                          after: ["productId": String(productID), "planId": String(planID), "discountBp": String(bp)])
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Fluent
+import Foundation
+import Testing
+import VaporTesting
+@testable import App
+@testable import Domain
+@testable import Services
+import Storage
+
+@Suite struct ResellerPricingTests {
+    @Test func chargeIsTheCreditsPriceLessTheDiscountRoundedHalfUp() {
+        #expect(ResellerPricing.charge(creditsPrice: 10, discountBasisPoints: 1000) == 9)
+        #expect(ResellerPricing.charge(creditsPrice: 10, discountBasisPoints: 1500) == 9, "8.5 rounds up")
+        #expect(ResellerPricing.charge(creditsPrice: 10, discountBasisPoints: 1550) == 8, "8.45 rounds down")
+        #expect(ResellerPricing.charge(creditsPrice: 100, discountBasisPoints: 0) == 100)
+        #expect(ResellerPricing.charge(creditsPrice: 7, discountBasisPoints: 10_000) == 0)
+        #expect(ResellerPricing.basisPoints(percent: "12.5") == 1250 && ResellerPricing.basisPoints(percent: "101") == nil)
+    }
+}
+
+@Suite(.serialized) struct ResellerLedgerTests {
+    func setUp(_ app: Application, type: ResellerType) async throws -> (DemoCRM, ResellerModel) {
+        let crm = try await DemoCRM(app)
+        var input = ResellerService.Input(name: type == .postpaid ? "Postpaid Shop" : "Prepaid Shop", type: type)
+        input.currency = type == .postpaid ? "CREDITS" : "EUR"
+        let r = try await ResellerService.create(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, input: input)
+        try await ResellerService.assign(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, productID: crm.basic.id!,
+                                         planID: crm.month.id!, discountPercent: "10")
+        return (crm, r)
+    }
+
+    func sale(_ crm: DemoCRM, _ i: Int) -> CustomerService.NewCustomer {
+        var n = CustomerService.NewCustomer(productID: crm.basic.id!, planID: crm.month.id!, currency: "EUR")
+        n.contact.lastName = "Sale \(i)"
+        return n
+    }
+
+    /// The walkthrough: 100 credits, 9 per sale after a 10 % discount; concurrent sales can never
+    /// spend more than the balance, on SQLite and PostgreSQL alike.
+    @Test func concurrentPostpaidSalesNeverOverspend() async throws {
+        try await withTVMS { app, _ in
+            let (crm, r) = try await setUp(app, type: .postpaid)
+            _ = try await ResellerLedger.adjustCredits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, amount: 100, reason: "opening balance")
+            let before = try await CustomerModel.query(on: app.db).count()
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        do {
+                            _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: sale(crm, i))
+                            return "sold"
+                        } catch let e as DomainError { return e.code }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == "sold" }.count == 11)
+            #expect(outcomes.filter { $0 == ResellerLedger.insufficientCredits }.count == 9)
+            let after = try #require(try await ResellerModel.find(r.id, on: app.db))
+            #expect(after.balance == 1, "100 − 11 × 9")
+            #expect(try await CustomerModel.query(on: app.db).count() == before + 11, "a refused sale leaves no customer behind")
+            #expect(try await CustomerModel.query(on: app.db).filter(\.$resellerID == r.id!).count() == 11)
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+            do {
+                _ = try await ResellerLedger.adjustCredits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, amount: -2, reason: "correction")
+                Issue.record("deducting below zero must be refused")
+            } catch let e as DomainError { #expect(e.code == ResellerLedger.insufficientCredits) }
+            _ = try await ResellerLedger.adjustCredits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, amount: 50, reason: "top-up", idempotencyKey: "inv-1")
+            _ = try await ResellerLedger.adjustCredits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, amount: 50, reason: "top-up", idempotencyKey: "inv-1")
+            #expect(try await ResellerModel.find(r.id, on: app.db)?.balance == 51, "a retried top-up counts once")
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+        }
+    }
+
+    @Test func concurrentPrepaidSalesUseExactlyTheStock() async throws {
+        try await withTVMS { app, _ in
+            let (crm, r) = try await setUp(app, type: .prepaid)
+            let order = try await ResellerLedger.placeOrder(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, planID: crm.month.id!,
+                                                            quantity: 10, unitPrice: 800, currency: "EUR", paid: true)
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for i in 0..<15 {
+                    group.addTask {
+                        do {
+                            _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: sale(crm, i))
+                            return "sold"
+                        } catch let e as DomainError { return e.code }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == "sold" }.count == 10)
+            #expect(outcomes.filter { $0 == ResellerLedger.outOfStock }.count == 5)
+            let o = try #require(try await ResellerOrderModel.find(order.id, on: app.db))
+            #expect(o.used == 10 && o.remaining == 0)
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+        }
+    }
+
+    @Test func salesAreRefusedForDisabledResellersAndUnassignedPlans() async throws {
+        try await withTVMS { app, _ in
+            let (crm, r) = try await setUp(app, type: .postpaid)
+            _ = try await ResellerLedger.adjustCredits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, amount: 100, reason: "opening balance")
+            var yearly = sale(crm, 1)
+            yearly.planID = crm.year.id!
+            await #expect(throws: DomainError.self) {
+                _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: yearly)
+            }
+            var custom = sale(crm, 2)
+            custom.login = "mycustomlogin"
+            await #expect(throws: DomainError.self) {
+                _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: custom)
+            }
+            try await ResellerService.setEnabled(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: r.id!, enabled: false)
+            do {
+                _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: sale(crm, 3))
+                Issue.record("a disabled reseller must not sell")
+            } catch let e as DomainError { #expect(e.code == "reseller_disabled") }
+            #expect(try await ResellerModel.find(r.id, on: app.db)?.balance == 100, "refused sales cost nothing")
+        }
+    }
+
+    @Test func ledgerVerifyCommandFindsTampering() async throws {
+        try await withTVMS { app, _ in
+            let (crm, r) = try await setUp(app, type: .postpaid)
+            _ = try await ResellerLedger.adjustCredits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, amount: 30, reason: "opening balance")
+            _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: sale(crm, 1))
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+            try await app.db.sql.raw("UPDATE resellers SET balance = balance + 5 WHERE id = \(bind: r.id!)").run()
+            let found = try await ResellerLedger.verify(on: app.db)
+            #expect(found == [ResellerLedger.Mismatch(what: "reseller \(r.id!) balance", stored: 26, fromLedger: 21)])
+        }
+    }
+}
