@@ -130,3 +130,63 @@ import Storage
         }
     }
 }
+
+@Suite(.serialized) struct ResellerRenewalAndRefundTests {
+    @Test func renewalsAreChargedAndRefundsAreNewEntries() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            let r = try await ResellerService.create(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, input: .init(name: "Shop", type: .postpaid))
+            try await ResellerService.assign(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, productID: crm.basic.id!,
+                                             planID: crm.month.id!, discountPercent: "10")
+            _ = try await ResellerLedger.adjustCredits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, amount: 20, reason: "opening balance")
+            let sold = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!,
+                                                     input: CustomerService.NewCustomer(productID: crm.basic.id!, planID: crm.month.id!, currency: "EUR")).customer
+            let renewed = try await ResellerLedger.renew(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, customerID: sold.id!)
+            #expect(renewed.expiresAt! > sold.expiresAt!)
+            #expect(try await ResellerModel.find(r.id, on: app.db)?.balance == 2)
+            await #expect(throws: DomainError.self, "2 credits cannot pay a 9-credit renewal") {
+                _ = try await ResellerLedger.renew(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, customerID: sold.id!)
+            }
+            #expect(try await CustomerModel.find(sold.id, on: app.db)?.expiresAt == renewed.expiresAt, "a refused renewal changes nothing")
+            await #expect(throws: DomainError.self, "another seller's customer") {
+                _ = try await ResellerLedger.renew(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, customerID: 1)
+            }
+            let charge = try #require(try await LedgerEntryModel.query(on: app.db).filter(\.$customerID == sold.id!).filter(\.$toAccount == LedgerAccount.operatorSales).first())
+            #expect(try await ResellerLedger.refundCharge(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, entryID: charge.id!, reason: "goodwill") == 11)
+            await #expect(throws: DomainError.self, "refunded once only") {
+                _ = try await ResellerLedger.refundCharge(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, entryID: charge.id!, reason: "again")
+            }
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+        }
+    }
+
+    @Test func unusedUnitsCanBeRefundedAndOrdersCancelled() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            var input = ResellerService.Input(name: "Box Shop", type: .prepaid)
+            input.currency = "EUR"
+            let r = try await ResellerService.create(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, input: input)
+            try await ResellerService.assign(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, productID: crm.basic.id!,
+                                             planID: crm.month.id!, discountPercent: "0")
+            let order = try await ResellerLedger.placeOrder(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, planID: crm.month.id!,
+                                                            quantity: 5, unitPrice: 700, currency: "EUR", paid: false)
+            for _ in 0..<2 {
+                _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!,
+                                                  input: CustomerService.NewCustomer(productID: crm.basic.id!, planID: crm.month.id!, currency: "EUR"))
+            }
+            var o = try await ResellerLedger.refundUnits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, orderID: order.id!, units: 1, cancel: false)
+            #expect(o.remaining == 2 && o.refunded == 1)
+            await #expect(throws: DomainError.self, "only unused units") {
+                _ = try await ResellerLedger.refundUnits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, orderID: order.id!, units: 3, cancel: false)
+            }
+            o = try await ResellerLedger.refundUnits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, orderID: order.id!, units: nil, cancel: true)
+            #expect(o.status == "cancelled" && o.remaining == 0 && o.used == 2)
+            do {
+                _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!,
+                                                  input: CustomerService.NewCustomer(productID: crm.basic.id!, planID: crm.month.id!, currency: "EUR"))
+                Issue.record("a cancelled order has no stock")
+            } catch let e as DomainError { #expect(e.code == ResellerLedger.outOfStock) }
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+        }
+    }
+}

@@ -145,45 +145,139 @@ public enum ResellerLedger {
         let hash = try env.subscriberHasher.hash(password)
         let now = env.now
         let customer = CustomerService.build(env, n, sale: sale!, login: login, passwordHash: hash, now: now)
-        let charge = ResellerPricing.charge(creditsPrice: sale!.plan.creditsPrice ?? 0, discountBasisPoints: assignment.discountBasisPoints)
-        let type = ResellerType(rawValue: r.resellerType) ?? .postpaid
-        if type == .postpaid && sale!.plan.creditsPrice == nil {
-            throw DomainError(.conflict, code: "no_credits_price", "\(sale!.plan.name) has no credits price, so postpaid resellers cannot sell it.")
-        }
         let planID = n.planID
-        let pick = orderID ?? 0
+        let creditsPrice = sale!.plan.creditsPrice, discount = assignment.discountBasisPoints
         try await env.write { db in
             try await customer.create(on: db)
-            switch type {
-            case .postpaid:
-                guard try await moveBalance(resellerID: resellerID, delta: -charge, on: db) != nil else {
-                    throw DomainError(.conflict, code: insufficientCredits,
-                                      "Not enough credits: this sale costs \(charge) and \(r.name) has \(try await ResellerModel.find(resellerID, on: db)?.balance ?? 0). Ask the operator for more credits.")
-                }
-                _ = try await write(Entry(from: LedgerAccount.reseller(resellerID), to: LedgerAccount.operatorSales, amount: charge, unit: "CREDITS",
-                                          reason: "new customer \(customer.login)", resellerID: resellerID, customerID: customer.id, planID: planID),
-                                    deploymentID: deploymentID, actor: actor, at: now, on: db)
-            case .prepaid:
-                let rows = try await db.sql.raw("""
-                    UPDATE reseller_orders SET used = used + 1
-                    WHERE reseller_id = \(bind: resellerID) AND plan_id = \(bind: planID) AND status = 'open'
-                      AND used + refunded < quantity AND (\(bind: pick) = 0 OR id = \(bind: pick))
-                      AND id = (SELECT id FROM reseller_orders WHERE reseller_id = \(bind: resellerID) AND plan_id = \(bind: planID)
-                                AND status = 'open' AND used + refunded < quantity AND (\(bind: pick) = 0 OR id = \(bind: pick))
-                                ORDER BY id LIMIT 1)
-                    RETURNING id
-                    """).all()
-                guard let order = try rows.first?.decode(column: "id", as: Int.self) else {
-                    throw DomainError(.conflict, code: outOfStock, "No units left on an open order for this plan. Ask the operator to sell \(r.name) a new order.")
-                }
-                _ = try await write(Entry(from: LedgerAccount.order(order), to: LedgerAccount.operatorSales, amount: 1, unit: "UNITS",
-                                          reason: "new customer \(customer.login)", resellerID: resellerID, customerID: customer.id, orderID: order, planID: planID),
-                                    deploymentID: deploymentID, actor: actor, at: now, on: db)
-            }
+            try await charge(r, planID: planID, creditsPrice: creditsPrice, discountBasisPoints: discount, orderID: orderID, customerID: customer.id,
+                             reason: "new customer \(customer.login)", deploymentID: deploymentID, actor: actor, at: now, on: db)
             try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer",
                                           entityID: String(customer.id!), action: "create", after: CustomerService.snapshot(customer))
         }
         return CustomerService.Created(customer: customer, password: password)
+    }
+
+    /// Charges one sale inside the caller's transaction: credits for postpaid, a unit of an open
+    /// order for prepaid. Throws (and so rolls the transaction back) when it cannot be covered.
+    static func charge(_ r: ResellerModel, planID: Int, creditsPrice: Int64?, discountBasisPoints: Int, orderID: Int?, customerID: Int?,
+                       reason: String, deploymentID: UUID, actor: Principal, at now: Date, on db: any Database) async throws {
+        let resellerID = try r.requireID()
+        switch ResellerType(rawValue: r.resellerType) ?? .postpaid {
+        case .postpaid:
+            guard let price = creditsPrice else {
+                throw DomainError(.conflict, code: "no_credits_price", "This plan has no credits price, so postpaid resellers cannot sell it.")
+            }
+            let cost = ResellerPricing.charge(creditsPrice: price, discountBasisPoints: discountBasisPoints)
+            guard try await moveBalance(resellerID: resellerID, delta: -cost, on: db) != nil else {
+                let left = try await ResellerModel.find(resellerID, on: db)?.balance ?? 0
+                throw DomainError(.conflict, code: insufficientCredits,
+                                  "Not enough credits: this costs \(cost) and \(r.name) has \(left). Ask the operator for more credits.")
+            }
+            _ = try await write(Entry(from: LedgerAccount.reseller(resellerID), to: LedgerAccount.operatorSales, amount: cost, unit: "CREDITS",
+                                      reason: reason, resellerID: resellerID, customerID: customerID, planID: planID),
+                                deploymentID: deploymentID, actor: actor, at: now, on: db)
+        case .prepaid:
+            let pick = orderID ?? 0
+            let rows = try await db.sql.raw("""
+                UPDATE reseller_orders SET used = used + 1
+                WHERE status = 'open' AND used + refunded < quantity
+                  AND id = (SELECT id FROM reseller_orders WHERE reseller_id = \(bind: resellerID) AND plan_id = \(bind: planID)
+                            AND status = 'open' AND used + refunded < quantity AND (\(bind: pick) = 0 OR id = \(bind: pick))
+                            ORDER BY id LIMIT 1)
+                RETURNING id
+                """).all()
+            guard let order = try rows.first?.decode(column: "id", as: Int.self) else {
+                throw DomainError(.conflict, code: outOfStock, "No units left on an open order for this plan. Ask the operator to sell \(r.name) a new order.")
+            }
+            _ = try await write(Entry(from: LedgerAccount.order(order), to: LedgerAccount.operatorSales, amount: 1, unit: "UNITS",
+                                      reason: reason, resellerID: resellerID, customerID: customerID, orderID: order, planID: planID),
+                                deploymentID: deploymentID, actor: actor, at: now, on: db)
+        }
+    }
+
+    /// A reseller renews one of its own customers by an assigned plan, charged like a sale; the
+    /// new expiry and the charge are written together.
+    public static func renew(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, customerID: Int, planID: Int? = nil,
+                             orderID: Int? = nil) async throws -> CustomerModel {
+        let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
+        guard r.enabled else { throw DomainError(.forbidden, code: "reseller_disabled", "\(r.name) is disabled and cannot sell.") }
+        let c = try await CustomerService.find(env, actor: actor, deploymentID: deploymentID, id: customerID)
+        // Another reseller's customer answers "not found", like any other tenant boundary.
+        guard c.resellerID == resellerID else { throw DomainError.notFound("The customer") }
+        let chosen = planID ?? c.planID ?? -1
+        guard let assignment = try await ResellerProductModel.query(on: env.db).filter(\.$resellerID == resellerID).filter(\.$planID == chosen).first(),
+              assignment.productID == c.productID, let plan = try await PaymentPlanModel.find(chosen, on: env.db),
+              let d = try await DeploymentModel.find(deploymentID, on: env.db) else {
+            throw DomainError(.forbidden, code: "plan_not_assigned", "\(r.name) may not sell this plan.")
+        }
+        let now = env.now
+        let before = CustomerService.snapshot(c)
+        if c.startsAt == nil { c.startsAt = now }
+        let base = SubscriptionCalendar.renewalBase(currentExpiry: c.expiresAt, now: now, fromExpiry: true)
+        c.expiresAt = SubscriptionCalendar.add(CustomerService.length(plan), to: base, in: CustomerService.zone(d))
+        c.planID = chosen
+        if let product = try await ProductModel.find(c.productID, on: env.db) { c.status = CustomerService.status(c, product: product, now: now).rawValue }
+        let creditsPrice = plan.creditsPrice, discount = assignment.discountBasisPoints
+        try await env.write { db in
+            try await charge(r, planID: chosen, creditsPrice: creditsPrice, discountBasisPoints: discount, orderID: orderID, customerID: customerID,
+                             reason: "renewal of \(c.login)", deploymentID: deploymentID, actor: actor, at: now, on: db)
+            try await c.save(on: db)
+            try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer", entityID: String(customerID),
+                                          action: "renew", before: before, after: CustomerService.snapshot(c))
+        }
+        return c
+    }
+
+    /// Gives unused units of an order back to the operator (a partial refund); `cancel` refunds
+    /// all that is left and closes the order.
+    public static func refundUnits(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, orderID: Int, units: Int?, cancel: Bool) async throws -> ResellerOrderModel {
+        guard let o = try await ResellerOrderModel.find(orderID, on: env.db) else { throw DomainError.notFound("The order") }
+        _ = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: o.resellerID)
+        let n = units ?? o.remaining
+        guard n >= 0, cancel || n > 0 else { throw DomainError.validation(["units": "must be at least 1"]) }
+        let now = env.now
+        try await env.write { db in
+            let rows = try await db.sql.raw("""
+                UPDATE reseller_orders SET refunded = refunded + \(bind: n), status = \(bind: cancel ? "cancelled" : "open")
+                WHERE id = \(bind: orderID) AND status = 'open' AND used + refunded + \(bind: n) <= quantity
+                RETURNING id
+                """).all()
+            guard !rows.isEmpty else {
+                throw DomainError(.conflict, code: "cannot_refund", "Only unused units of an open order can be refunded; \(o.remaining) unit(s) are unused.")
+            }
+            if n > 0 {
+                _ = try await write(Entry(from: LedgerAccount.order(orderID), to: LedgerAccount.operatorStock, amount: Int64(n), unit: "UNITS",
+                                          reason: cancel ? "order cancelled" : "units refunded", resellerID: o.resellerID, orderID: orderID, planID: o.planID),
+                                    deploymentID: deploymentID, actor: actor, at: now, on: db)
+            }
+            try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(o.resellerID),
+                                          action: cancel ? "cancel_order" : "refund_units", after: ["orderId": String(orderID), "units": String(n)])
+        }
+        return try await ResellerOrderModel.find(orderID, on: env.db)!
+    }
+
+    /// Refunds one credits charge as a new entry the other way; a charge is refunded at most once.
+    public static func refundCharge(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, entryID: Int, reason: String) async throws -> Int64 {
+        guard let e = try await LedgerEntryModel.query(on: env.db).filter(\.$id == entryID).filter(\.$deploymentID == deploymentID).first(),
+              e.unit == "CREDITS", e.toAccount == LedgerAccount.operatorSales, let resellerID = e.resellerID else {
+            throw DomainError.notFound("The charge")
+        }
+        _ = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
+        let now = env.now
+        let key = "refund:\(entryID)"
+        return try await env.write { db in
+            if try await LedgerEntryModel.query(on: db).filter(\.$deploymentID == deploymentID).filter(\.$idempotencyKey == key).first() != nil {
+                throw DomainError(.conflict, code: "already_refunded", "This charge was already refunded.")
+            }
+            guard let balance = try await moveBalance(resellerID: resellerID, delta: e.amount, on: db) else { throw DomainError.notFound("The reseller") }
+            _ = try await write(Entry(from: LedgerAccount.operatorSales, to: LedgerAccount.reseller(resellerID), amount: e.amount, unit: "CREDITS",
+                                      reason: reason.isEmpty ? "refund of entry \(entryID)" : reason, resellerID: resellerID, customerID: e.customerID,
+                                      planID: e.planID, idempotencyKey: key),
+                                deploymentID: deploymentID, actor: actor, at: now, on: db)
+            try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(resellerID),
+                                          action: "refund_charge", after: ["entry": String(entryID), "amount": String(e.amount), "balance": String(balance)])
+            return balance
+        }
     }
 
     public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
