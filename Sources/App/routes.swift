@@ -20,4 +20,5 @@ func routes(_ app: Application) throws {
     ProductsController.register(signedIn)
     CustomerBulkController.register(signedIn)
     CustomersController.register(signedIn)
+    ResellersController.register(signedIn)
 }

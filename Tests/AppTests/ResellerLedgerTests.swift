@@ -190,3 +190,47 @@ import Storage
         }
     }
 }
+
+@Suite(.serialized) struct ResellerConsoleTests {
+    @Test func operatorManagesResellersThroughTheConsole() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            #expect(try await b.get("/crm/resellers/new").status == .ok)
+            let bad = try await b.post("/crm/resellers", [("name", ""), ("type", "postpaid"), ("currency", "EUR")])
+            #expect(bad.status == .unprocessableEntity && bad.body.string.contains("postpaid resellers work in CREDITS"))
+            #expect(try await b.post("/crm/resellers", [("name", "Corner Shop"), ("type", "postpaid"), ("currency", "CREDITS"), ("mobile", "+31611122233")]).status == .seeOther)
+            let r = try #require(try await ResellerModel.query(on: app.db).filter(\.$name == "Corner Shop").first())
+            let base = "/crm/resellers/\(r.id!)"
+            try await b.post("\(base)/plans", [("plan", "\(crm.basic.id!):\(crm.month.id!)"), ("discount", "10")])
+            try await b.post("\(base)/credits", [("amount", "100"), ("reason", "paid invoice 2026-001")])
+            let page = try await b.get(base)
+            #expect(page.body.string.contains("100 CREDITS") && page.body.string.contains("paid invoice 2026-001") && page.body.string.contains("10.00 %"))
+            _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!,
+                                              input: CustomerService.NewCustomer(productID: crm.basic.id!, planID: crm.month.id!, currency: "EUR"))
+            let list = try await b.get("/crm/resellers")
+            #expect(list.body.string.contains("Corner Shop") && list.body.string.contains("91 credits"))
+            try await b.post("\(base)/delete")
+            #expect(try await ResellerModel.find(r.id, on: app.db) != nil, "a reseller with customers and credits is not deleted")
+            #expect(try await b.get("/crm/resellers").body.string.contains("still has 1 customer(s)"))
+            try await b.post("\(base)/credits", [("amount", "-500"), ("reason", "too much")])
+            #expect(try await b.get(base).body.string.contains("fewer than 500 credits"))
+            try await b.post("\(base)/disable")
+            #expect(try await ResellerModel.find(r.id, on: app.db)?.enabled == false)
+
+            #expect(try await b.post("/crm/resellers", [("name", "Box Shop"), ("type", "prepaid"), ("currency", "EUR")]).status == .seeOther)
+            let p = try #require(try await ResellerModel.query(on: app.db).filter(\.$name == "Box Shop").first())
+            try await b.post("/crm/resellers/\(p.id!)/orders", [("plan", "\(crm.basic.id!):\(crm.month.id!)"), ("quantity", "10"), ("unitPrice", "7.50"), ("paid", "on")])
+            let order = try #require(try await ResellerOrderModel.query(on: app.db).filter(\.$resellerID == p.id!).first())
+            #expect(order.quantity == 10 && order.unitPrice == 750 && order.paid)
+            try await b.post("/crm/resellers/\(p.id!)/orders/\(order.id!)/refund")
+            #expect(try await ResellerOrderModel.find(order.id, on: app.db)?.status == "cancelled")
+            try await b.post("/crm/resellers/\(p.id!)/delete")
+            #expect(try await ResellerModel.find(p.id, on: app.db) == nil, "nothing left: deleted")
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+            let actions = try await AuditRecordModel.query(on: app.db).filter(\.$entityType == "reseller").all().map(\.action)
+            #expect(Set(actions).isSuperset(of: ["create", "assign_plan", "add_balance", "disable", "order", "cancel_order", "delete"]))
+        }
+    }
+}

@@ -31,7 +31,8 @@ enum Layout {
             ]),
             ("CMS", ["Channels", "Movies", "Series", "Education", "Music", "Apps", "Import/Export", "Transcoders", "Settings"].map { item($0, nil, .cms) }),
             ("CRM", [item("Customers", "/crm/customers", .crm)]
-                + ["Tickets", "Stocks", "Dealers", "Resellers"].map { item($0, nil, .crm) }
+                + ["Tickets", "Stocks", "Dealers"].map { item($0, nil, .crm) }
+                + [item("Resellers", "/crm/resellers", .crm)]
                 + [item("Products", "/crm/products", .crm)]
                 + ["Advertisement", "Webshops", "Communication"].map { item($0, nil, .crm) }
                 + [item("Currencies", "/crm/currencies", .crm)]),

@@ -101,4 +101,43 @@ public enum ResellerService {
                                           after: ["productId": String(productID), "planId": String(planID), "discountBp": String(bp)])
         }
     }
+
+    public static func list(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> [ResellerModel] {
+        try actor.require(.crm, in: deploymentID)
+        return try await ResellerModel.query(on: env.db).filter(\.$deploymentID == deploymentID).sort(\.$id).all()
+    }
+
+    public static func customerCounts(_ env: ServiceEnvironment, deploymentID: UUID) async throws -> [Int: Int] {
+        let rows = try await env.db.sql.raw("""
+            SELECT reseller_id AS r, COUNT(*) AS n FROM customers
+            WHERE deployment_id = \(bind: deploymentID) AND reseller_id IS NOT NULL AND deleted_at IS NULL GROUP BY reseller_id
+            """).all()
+        var out: [Int: Int] = [:]
+        for row in rows { out[try row.decode(column: "r", as: Int.self)] = try row.decode(column: "n", as: Int.self) }
+        return out
+    }
+
+    public static func assignments(_ env: ServiceEnvironment, resellerID: Int) async throws -> [ResellerProductModel] {
+        try await ResellerProductModel.query(on: env.db).filter(\.$resellerID == resellerID).all()
+    }
+
+    /// Refused while the reseller still has customers (trash included), credits or unused
+    /// prepaid units: move the customers (Customers › Bulk edit) and settle the balance first.
+    public static func delete(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws {
+        let r = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        let customers = try await CustomerModel.query(on: env.db).filter(\.$resellerID == id).count()
+        let open = try await ResellerOrderModel.query(on: env.db).filter(\.$resellerID == id).filter(\.$status == "open").all().filter { $0.remaining > 0 }
+        var reasons: [String] = []
+        if customers > 0 { reasons.append("\(customers) customer(s) (move them with Customers › Bulk edit)") }
+        if r.balance != 0 { reasons.append("a balance of \(r.balance) credits (deduct or add it to zero)") }
+        if !open.isEmpty { reasons.append("unused units on \(open.count) order(s) (refund or cancel them)") }
+        guard reasons.isEmpty else {
+            throw DomainError(.conflict, code: "reseller_in_use", "\(r.name) still has " + reasons.joined(separator: ", ") + ".")
+        }
+        try await env.write { db in
+            try await r.delete(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller",
+                                          entityID: String(id), action: "delete", before: ["name": r.name])
+        }
+    }
 }
