@@ -21,4 +21,5 @@ func routes(_ app: Application) throws {
     CustomerBulkController.register(signedIn)
     CustomersController.register(signedIn)
     ResellersController.register(signedIn)
+    PortalController.register(signedIn)
 }

@@ -313,3 +313,64 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 }
+
+@Suite(.serialized) struct ResellerPortalTests {
+    @Test func resellersSellInTheirPortalAndSeeOnlyTheirOwnWorld() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            var op = Browser(app)
+            try await op.login("owner@demo.tvms", "demo1234")
+            for name in ["North Shop", "South Shop"] {
+                try await op.post("/crm/resellers", [("name", name), ("type", "postpaid"), ("currency", "CREDITS")])
+            }
+            let north = try #require(try await ResellerModel.query(on: app.db).filter(\.$name == "North Shop").first())
+            let south = try #require(try await ResellerModel.query(on: app.db).filter(\.$name == "South Shop").first())
+            for (r, email) in [(north, "north@shops.test"), (south, "south@shops.test")] {
+                try await op.post("/crm/resellers/\(r.id!)/plans", [("plan", "\(crm.basic.id!):\(crm.month.id!)"), ("discount", "10")])
+                try await op.post("/crm/resellers/\(r.id!)/login", [("email", email), ("password", "shop-password")])
+            }
+            try await op.post("/crm/resellers/\(north.id!)/credits", [("amount", "20"), ("reason", "invoice N-1")])
+            try await op.post("/crm/resellers/\(south.id!)/credits", [("amount", "50"), ("reason", "invoice S-1")])
+            let southCustomer = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: south.id!,
+                                                              input: CustomerService.NewCustomer(productID: crm.basic.id!, planID: crm.month.id!, currency: "EUR")).customer
+
+            var n = Browser(app)
+            try await n.login("north@shops.test", "shop-password")
+            let home = try await n.get("/")
+            #expect(home.status == .seeOther && home.headers.first(name: .location) == "/portal")
+            let dash = try await n.get("/portal")
+            #expect(dash.body.string.contains(">20<") && dash.body.string.contains("costs 9 credits"))
+            #expect(!dash.body.string.contains("System Users") && !dash.body.string.contains("href=\"/crm/customers\""))
+            for i in 1...2 {
+                let sold = try await n.post("/portal/customers", [("plan", "\(crm.basic.id!):\(crm.month.id!)"), ("lastName", "North \(i)")])
+                #expect(sold.status == .seeOther && sold.headers.first(name: .location) == "/portal/credentials")
+                let sheet = try await n.get("/portal/credentials")
+                #expect(sheet.body.string.contains("Password</dt>"))
+            }
+            let refused = try await n.post("/portal/customers", [("plan", "\(crm.basic.id!):\(crm.month.id!)"), ("lastName", "North 3")])
+            #expect(refused.status == .conflict && refused.body.string.contains("Not enough credits: this costs 9 and North Shop has 2"))
+            #expect(try await CustomerModel.query(on: app.db).filter(\.$lastName == "North 3").count() == 0)
+            #expect(try await ResellerModel.find(north.id, on: app.db)?.balance == 2)
+
+            let mine = try await n.get("/portal/customers")
+            #expect(mine.body.string.contains("North 1") && mine.body.string.contains("North 2"))
+            #expect(!mine.body.string.contains(southCustomer.login) && !mine.body.string.contains("demoviewer"))
+            #expect(try await n.get("/crm/customers").status == .forbidden)
+            #expect(try await n.post("/portal/customers/\(southCustomer.id!)/disable").status == .notFound, "another reseller's customer does not exist here")
+            #expect(try await n.post("/portal/customers/1/renew").status == .notFound)
+            #expect(try await CustomerModel.find(southCustomer.id, on: app.db)?.disabled == false)
+            let log = try await n.get("/portal/ledger")
+            #expect(log.body.string.contains("+20 credits") && log.body.string.contains("−9 credits"))
+            #expect(!log.body.string.contains("invoice S-1"))
+
+            try await op.post("/crm/resellers/\(north.id!)/disable")
+            let after = try await n.get("/portal")
+            #expect(after.status == .seeOther && after.headers.first(name: .location) == "/login", "a disabled reseller's session ends")
+            let again = try await n.login("north@shops.test", "shop-password")
+            #expect(again.body.string.contains("This reseller account is disabled"))
+            #expect(try await CustomerModel.query(on: app.db).filter(\.$resellerID == north.id!).filter(\.$status == "active").count() == 2,
+                    "its customers keep their service")
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+        }
+    }
+}

@@ -36,6 +36,7 @@ enum HomeController {
     static func home(_ req: Request) async throws -> Response {
         let env = req.serviceEnvironment
         let actor = try req.actor
+        if actor.resellerID != nil { return req.redirect(to: "/portal", redirectType: .normal) }
         let deployments = try await DeploymentService.list(env, actor: actor)
         let current = try await req.currentDeployment()
         let since = env.now.addingTimeInterval(-86_400)

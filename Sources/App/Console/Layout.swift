@@ -18,8 +18,13 @@ enum Layout {
             return NavItem(label: label, href: href, active: active, disabled: false)
         }
         let sections: [(String, [NavItem?])] = [
+            ("Reseller portal", [
+                item("Dashboard", "/portal", .resellerPortal),
+                item("My customers", "/portal/customers", .resellerPortal),
+                item("Balance log", "/portal/ledger", .resellerPortal),
+            ]),
             ("Top panel", [
-                item("Home", "/", .viewHome),
+                actor.resellerID == nil ? item("Home", "/", .viewHome) : nil,
                 item("System Users", "/system-users", .manageSystemUsers),
                 item("Time Zone", "/settings/time-zone", .manageDeploymentSettings),
                 item("Company Info", "/settings/company", .manageDeploymentSettings),

@@ -72,7 +72,14 @@ struct ConsoleAuthMiddleware: AsyncMiddleware {
             let next = request.url.path == "/" ? "" : "?next=" + (request.url.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_"))) ?? "")
             return request.redirect(to: "/login" + next, redirectType: .normal)
         }
-        request.consoleUser = ConsoleUser(user: user, actor: try await AuthService.actor(for: user, on: request.db, ip: request.clientIP))
+        do {
+            request.consoleUser = ConsoleUser(user: user, actor: try await AuthService.actor(for: user, on: request.db, ip: request.clientIP))
+        } catch let e as DomainError where e.kind == .forbidden {
+            // A reseller disabled by the operator: its sessions end with it.
+            request.session.data["uid"] = nil
+            request.flash(.error, e.message)
+            return request.redirect(to: "/login", redirectType: .normal)
+        }
         return try await next.respond(to: request)
     }
 

@@ -47,9 +47,21 @@ public enum CustomerService {
 
     // MARK: Reading
 
-    public static func find(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, includeTrashed: Bool = false) async throws -> CustomerModel {
+    /// Operator staff with CRM access, or (`resellerMayAct`) a reseller for its own customers only.
+    static func requireAccess(_ actor: Principal, deploymentID: UUID, resellerMayAct: Bool) throws {
+        if actor.resellerID != nil && resellerMayAct {
+            guard actor.canAccess(deployment: deploymentID) else { throw DomainError.notFound("The customer") }
+            return
+        }
         try actor.require(.crm, in: deploymentID)
+    }
+
+    public static func find(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, includeTrashed: Bool = false,
+                            resellerMayAct: Bool = false) async throws -> CustomerModel {
+        try requireAccess(actor, deploymentID: deploymentID, resellerMayAct: resellerMayAct)
         let q = CustomerModel.query(on: env.db).filter(\.$id == id).filter(\.$deploymentID == deploymentID)
+        // A reseller reaching another seller's customer gets "not found", never "forbidden".
+        if let own = actor.resellerID { q.filter(\.$resellerID == own) }
         if !includeTrashed { q.filter(\.$deletedAt == nil) }
         guard let c = try await q.first() else { throw DomainError.notFound("The customer") }
         return c
@@ -79,7 +91,9 @@ public enum CustomerService {
     /// login, first name, last name, e-mail, phone/mobile, exact mapping id, customer number or a
     /// device MAC. Cost does not grow with the page number.
     public static func list(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, query: Query) async throws -> Page {
-        try actor.require(.crm, in: deploymentID)
+        try requireAccess(actor, deploymentID: deploymentID, resellerMayAct: true)
+        var query = query
+        if let own = actor.resellerID { query.resellerID = own }
         let sql = env.db.sql
         var select = sql.select().column("id").from(CustomerModel.schema)
             .where("deployment_id", .equal, SQLBind(deploymentID))
@@ -376,7 +390,7 @@ public enum CustomerService {
     }
 
     public static func setDisabled(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, disabled: Bool) async throws -> CustomerModel {
-        let c = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        let c = try await find(env, actor: actor, deploymentID: deploymentID, id: id, resellerMayAct: true)
         guard c.disabled != disabled else { return c }
         let before = snapshot(c)
         c.disabled = disabled

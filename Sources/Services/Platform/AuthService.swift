@@ -46,6 +46,7 @@ public enum AuthService {
             if locks, let lockedUntil { throw lockedError(until: lockedUntil, now: now) }
             throw wrongCredentials
         }
+        if Role(rawValue: user.role) == .reseller { _ = try await AuthService.actor(for: user, on: env.db, ip: ip) } // refuses disabled resellers
         user.failedLogins = 0
         user.lockedUntil = nil
         user.lastLoginAt = now
@@ -66,7 +67,17 @@ public enum AuthService {
     /// The actor a logged-in user acts as, with the deployments granted to it.
     public static func actor(for user: SystemUserModel, kind: Principal.Kind = .user, on db: any Database, ip: String?) async throws -> Principal {
         let ids = try await SystemUserDeploymentModel.query(on: db).filter(\.$user.$id == user.requireID()).all().map { $0.$deployment.id }
-        return Principal(kind: kind, userID: user.id, label: user.email, role: Role(rawValue: user.role), deploymentIDs: Set(ids), ip: ip)
+        var p = Principal(kind: kind, userID: user.id, label: user.email, role: Role(rawValue: user.role), deploymentIDs: Set(ids), ip: ip)
+        if p.role == .reseller {
+            // A reseller login acts only while its reseller exists and is enabled.
+            guard let r = try await ResellerModel.query(on: db).filter(\.$userID == user.requireID()).filter(\.$enabled == true).first() else {
+                throw DomainError(.forbidden, code: "reseller_disabled", "This reseller account is disabled. Contact the operator.")
+            }
+            p.kind = .reseller
+            p.resellerID = r.id
+            p.label = user.email + " (reseller \(r.name))"
+        }
+        return p
     }
 
     // MARK: REST tokens

@@ -12,6 +12,8 @@ public struct Principal: Sendable, Equatable {
     /// Deployments a non-owner may touch. Ignored for owners and the system.
     public var deploymentIDs: Set<UUID>
     public var ip: String?
+    /// Set for reseller accounts: the reseller they act for. Reads are scoped to its customers.
+    public var resellerID: Int? = nil
 
     public init(kind: Kind, userID: UUID?, label: String, role: Role?, deploymentIDs: Set<UUID>, ip: String?) {
         self.kind = kind

@@ -63,7 +63,7 @@ public enum SystemUserService {
     }
 
     /// Validates everything the form can get wrong and reports it per field.
-    static func validate(_ env: ServiceEnvironment, _ input: Input, existing: SystemUserModel?) async throws -> (email: String, role: Role) {
+    static func validate(_ env: ServiceEnvironment, _ input: Input, existing: SystemUserModel?, allowedRoles: [Role] = Role.systemUserRoles) async throws -> (email: String, role: Role) {
         var errors = FieldErrors()
         let email = Validation.normalisedEmail(input.email)
         if input.name.trimmingCharacters(in: .whitespaces).isEmpty { errors.add("name", "is required") }
@@ -72,7 +72,7 @@ public enum SystemUserService {
             if let p = PasswordPolicy.problem(with: input.password) { errors.add("password", p) }
         }
         let role = Role(rawValue: input.role)
-        if role == nil || !Role.systemUserRoles.contains(role!) { errors.add("role", "must be one of owner, admin, editor, support") }
+        if role == nil || !allowedRoles.contains(role!) { errors.add("role", "must be one of " + allowedRoles.map(\.rawValue).joined(separator: ", ")) }
         if let role, !role.seesAllDeployments, input.deploymentIDs.isEmpty {
             errors.add("deploymentIds", "must include at least one deployment for this role")
         }
@@ -89,7 +89,13 @@ public enum SystemUserService {
 
     public static func create(_ env: ServiceEnvironment, actor: Principal, input: Input) async throws -> SystemUserModel {
         try actor.require(.manageSystemUsers)
-        let (email, role) = try await validate(env, input, existing: nil)
+        return try await createAccount(env, actor: actor, input: input, allowedRoles: Role.systemUserRoles)
+    }
+
+    /// Creates any account, including reseller logins (made from the reseller's page by CRM
+    /// staff); callers check their own permission first.
+    static func createAccount(_ env: ServiceEnvironment, actor: Principal, input: Input, allowedRoles: [Role] = [.reseller]) async throws -> SystemUserModel {
+        let (email, role) = try await validate(env, input, existing: nil, allowedRoles: allowedRoles)
         let hash = try env.hasher.hash(input.password)
         let user = SystemUserModel(email: email, name: input.name.trimmingCharacters(in: .whitespaces),
                                    passwordHash: hash, role: role.rawValue, active: input.active)

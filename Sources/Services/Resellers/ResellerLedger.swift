@@ -201,7 +201,7 @@ public enum ResellerLedger {
                              orderID: Int? = nil) async throws -> CustomerModel {
         let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         guard r.enabled else { throw DomainError(.forbidden, code: "reseller_disabled", "\(r.name) is disabled and cannot sell.") }
-        let c = try await CustomerService.find(env, actor: actor, deploymentID: deploymentID, id: customerID)
+        let c = try await CustomerService.find(env, actor: actor, deploymentID: deploymentID, id: customerID, resellerMayAct: true)
         // Another reseller's customer answers "not found", like any other tenant boundary.
         guard c.resellerID == resellerID else { throw DomainError.notFound("The customer") }
         let chosen = planID ?? c.planID ?? -1

@@ -60,7 +60,12 @@ public enum ResellerService {
     }
 
     public static func find(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws -> ResellerModel {
-        try actor.require(.crm, in: deploymentID)
+        if let own = actor.resellerID {
+            // The reseller portal: a reseller reaches itself and nothing else.
+            guard own == id, actor.canAccess(deployment: deploymentID) else { throw DomainError.notFound("The reseller") }
+        } else {
+            try actor.require(.crm, in: deploymentID)
+        }
         guard let r = try await ResellerModel.query(on: env.db).filter(\.$id == id).filter(\.$deploymentID == deploymentID).first() else {
             throw DomainError.notFound("The reseller")
         }
@@ -138,6 +143,39 @@ public enum ResellerService {
             try await r.delete(on: db)
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller",
                                           entityID: String(id), action: "delete", before: ["name": r.name])
+        }
+    }
+
+    /// Gives the reseller its console login (role reseller, scoped to this deployment), or changes
+    /// its e-mail and password.
+    public static func setLogin(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, email: String, password: String) async throws {
+        let r = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        try actor.require(.crm, in: deploymentID)
+        if let userID = r.userID, let user = try await SystemUserModel.find(userID, on: env.db) {
+            var errors = FieldErrors()
+            let normalised = Validation.normalisedEmail(email)
+            if !Validation.isEmail(normalised) { errors.add("email", "must be an e-mail address") }
+            if !password.isEmpty, let problem = PasswordPolicy.problem(with: password) { errors.add("password", problem) }
+            if let other = try await SystemUserModel.query(on: env.db).filter(\.$email == normalised).first(), other.id != userID {
+                errors.add("email", "is already used by another account")
+            }
+            try errors.throwIfAny()
+            user.email = normalised
+            if !password.isEmpty { user.passwordHash = try env.hasher.hash(password); user.sessionEpoch += 1 }
+            try await env.write { db in
+                try await user.save(on: db)
+                try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(id),
+                                              action: "update_login", after: ["email": normalised, "password": password.isEmpty ? nil : "changed"])
+            }
+            return
+        }
+        let user = try await SystemUserService.createAccount(env, actor: actor, input: .init(
+            name: r.name, email: email, password: password, role: Role.reseller.rawValue, deploymentIDs: [deploymentID]))
+        r.userID = user.id
+        try await env.write { db in
+            try await r.save(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(id),
+                                          action: "create_login", after: ["email": user.email])
         }
     }
 }

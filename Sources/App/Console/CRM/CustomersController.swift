@@ -223,7 +223,8 @@ enum CustomersController {
     /// POST → redirect → GET: the credentials go into the session and are shown by
     /// `GET /crm/customers/credentials`, which removes them. A reload therefore neither creates the
     /// customers again nor shows the passwords twice.
-    static func credentialsPage(_ req: Request, _ ctx: CRMContext, created: [CustomerService.Created], heading: String) async throws -> Response {
+    static func credentialsPage(_ req: Request, _ ctx: CRMContext, created: [CustomerService.Created], heading: String,
+                                showAt: String = "/crm/customers/credentials") async throws -> Response {
         let sheet = CredentialsSheet(heading: heading, entries: created.map { c in
             .init(id: c.customer.id!, name: [c.customer.firstName, c.customer.lastName].filter { !$0.isEmpty }.joined(separator: " "),
                   facility: c.customer.facility, login: c.customer.login, password: c.password,
@@ -231,14 +232,19 @@ enum CustomersController {
                   status: CustomerStatus(rawValue: c.customer.status)?.label ?? c.customer.status)
         })
         req.session.data["credentials"] = String(decoding: try JSONEncoder().encode(sheet), as: UTF8.self)
-        return req.redirect(to: "/crm/customers/credentials", redirectType: .normal)
+        return req.redirect(to: showAt, redirectType: .normal)
     }
 
     static func showCredentials(_ req: Request) async throws -> Response {
         _ = try await req.crm()
+        return try await renderCredentials(req, customerPath: "/crm/customers")
+    }
+
+    /// Shows (and forgets) the credentials kept by `credentialsPage`; the caller checks access.
+    static func renderCredentials(_ req: Request, customerPath: String) async throws -> Response {
         guard let raw = req.session.data["credentials"], let sheet = try? JSONDecoder().decode(CredentialsSheet.self, from: Data(raw.utf8)) else {
             req.flash(.info, "New credentials are shown only once. Make a new password on the customer's page if they were lost.")
-            return req.redirect(to: "/crm/customers", redirectType: .normal)
+            return req.redirect(to: customerPath, redirectType: .normal)
         }
         req.session.data["credentials"] = nil
         var csv = CSV.line(["customer_id", "name", "facility", "login", "password", "expires"]) + "\r\n"
@@ -254,11 +260,11 @@ enum CustomersController {
         } else {
             sections.append(Section(title: "\(sheet.entries.count) customers", intro: "Download the credentials now: passwords are shown only once.",
                                     table: .simple(["ID", "Name", "Username", "Password"], sheet.entries.prefix(200).map {
-                                        Row(cells: [Cell(String($0.id), href: "/crm/customers/\($0.id)", mono: true), Cell($0.name), Cell($0.login, mono: true), Cell($0.password, mono: true)], actions: [])
+                                        Row(cells: [Cell(String($0.id), href: "\(customerPath)/\($0.id)", mono: true), Cell($0.name), Cell($0.login, mono: true), Cell($0.password, mono: true)], actions: [])
                                     }, empty: ""), download: download))
         }
-        let buttons = sheet.entries.count == 1 ? [Button(label: "Open customer", href: "/crm/customers/\(sheet.entries[0].id)", primary: true)]
-                                               : [Button(label: "Back to customers", href: "/crm/customers", primary: true)]
+        let buttons = sheet.entries.count == 1 ? [Button(label: "Open customer", href: "\(customerPath)/\(sheet.entries[0].id)", primary: true)]
+                                               : [Button(label: "Back to customers", href: customerPath, primary: true)]
         return try await Layout.render(req, "sections", title: sheet.heading, SectionsVM(heading: sheet.heading, intro: nil, buttons: buttons, tabs: [], sections: sections))
     }
 

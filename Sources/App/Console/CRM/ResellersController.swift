@@ -22,6 +22,7 @@ enum ResellersController {
         r.post(":id", "credits", use: credits)
         r.post(":id", "orders", use: order)
         r.post(":id", "orders", ":orderID", "refund", use: refund)
+        r.post(":id", "login", use: setLogin)
     }
 
     static func list(_ req: Request) async throws -> Response {
@@ -136,6 +137,13 @@ enum ResellersController {
                 Field("unitPrice", "Unit price (\(r.currency))", value: "0.00"), Field("paid", "Paid", type: "checkbox")],
                                                  submitLabel: "Sell order", cancelHref: nil, formError: nil)))
         }
+        var loginEmail: String? = nil
+        if let userID = r.userID { loginEmail = try await SystemUserModel.find(userID, on: req.db)?.email }
+        sections.append(Section(title: "Console login", intro: loginEmail.map { "The reseller logs in as \($0) and sees only its own world. Leave the password empty to keep it." }
+                                    ?? "Give the reseller a login to its portal: its balance or stock, its customers and its balance log.",
+                                form: FormVM(heading: "", intro: nil, action: "\(base)/login", fields: [
+                                    Field("email", "E-mail", type: "email", value: loginEmail ?? ""), Field("password", "Password", type: "password", autocomplete: "new-password")],
+                                             submitLabel: loginEmail == nil ? "Create login" : "Update login", cancelHref: nil, formError: nil)))
         let entries = try await LedgerEntryModel.query(on: req.db).filter(\.$resellerID == id).sort(\.$id, .descending).limit(200).all()
         sections.append(Section(title: "Balance log", table: .simple(["When", "What", "Amount", "From", "To", "Why", "By"], entries.map { e in
             Row(cells: [Cell(ctx.dates.string(e.at)), Cell(e.unit == "CREDITS" ? "credits" : "units"), Cell(String(e.amount)), Cell(e.fromAccount, mono: true),
@@ -193,6 +201,15 @@ enum ResellersController {
             req.flash(.error, e.message)
         }
         return req.redirect(to: "/crm/resellers", redirectType: .normal)
+    }
+
+    struct LoginForm: Content { var email: String?; var password: String? }
+
+    static func setLogin(_ req: Request) async throws -> Response {
+        let f = try req.content.decode(LoginForm.self)
+        return try await act(req, "Login saved.") { ctx, id in
+            try await ResellerService.setLogin(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id, email: f.email ?? "", password: f.password ?? "")
+        }
     }
 
     struct Form: Content { var plan: String?; var discount: String?; var amount: String?; var reason: String?; var quantity: String?; var unitPrice: String?; var paid: String? }
