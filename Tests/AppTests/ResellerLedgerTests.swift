@@ -29,6 +29,21 @@ import Storage
         return (crm, r)
     }
 
+    /// Fires `count` sales at once; returns "sold" or the refusal code of each.
+    func concurrentSales(_ crm: DemoCRM, _ r: ResellerModel, count: Int) async throws -> [String] {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<count {
+                group.addTask {
+                    do {
+                        _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: sale(crm, i))
+                        return "sold"
+                    } catch let e as DomainError { return e.code }
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+    }
+
     func sale(_ crm: DemoCRM, _ i: Int) -> CustomerService.NewCustomer {
         var n = CustomerService.NewCustomer(productID: crm.basic.id!, planID: crm.month.id!, currency: "EUR")
         n.contact.lastName = "Sale \(i)"
@@ -42,17 +57,7 @@ import Storage
             let (crm, r) = try await setUp(app, type: .postpaid)
             _ = try await ResellerLedger.adjustCredits(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, amount: 100, reason: "opening balance")
             let before = try await CustomerModel.query(on: app.db).count()
-            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
-                for i in 0..<20 {
-                    group.addTask {
-                        do {
-                            _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: sale(crm, i))
-                            return "sold"
-                        } catch let e as DomainError { return e.code }
-                    }
-                }
-                return try await group.reduce(into: [String]()) { $0.append($1) }
-            }
+            let outcomes = try await concurrentSales(crm, r, count: 20)
             #expect(outcomes.filter { $0 == "sold" }.count == 11)
             #expect(outcomes.filter { $0 == ResellerLedger.insufficientCredits }.count == 9)
             let after = try #require(try await ResellerModel.find(r.id, on: app.db))
@@ -76,17 +81,7 @@ import Storage
             let (crm, r) = try await setUp(app, type: .prepaid)
             let order = try await ResellerLedger.placeOrder(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, planID: crm.month.id!,
                                                             quantity: 10, unitPrice: 800, currency: "EUR", paid: true)
-            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
-                for i in 0..<15 {
-                    group.addTask {
-                        do {
-                            _ = try await ResellerLedger.sell(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, resellerID: r.id!, input: sale(crm, i))
-                            return "sold"
-                        } catch let e as DomainError { return e.code }
-                    }
-                }
-                return try await group.reduce(into: [String]()) { $0.append($1) }
-            }
+            let outcomes = try await concurrentSales(crm, r, count: 15)
             #expect(outcomes.filter { $0 == "sold" }.count == 10)
             #expect(outcomes.filter { $0 == ResellerLedger.outOfStock }.count == 5)
             let o = try #require(try await ResellerOrderModel.find(order.id, on: app.db))

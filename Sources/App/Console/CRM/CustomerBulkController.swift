@@ -191,7 +191,7 @@ enum CustomerBulkController {
             let n = try await CustomerBulkService.edit(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, ids: try await f.targets(ctx), changes: changes)
             req.flash(.success, "\(n) customer\(n == 1 ? "" : "s") changed.")
         } catch let e as DomainError where e.kind == .invalid {
-            req.flash(.error, e.message + " " + e.fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)." }.joined(separator: " "))
+            req.flash(.error, e.flashText)
         }
         return req.redirect(to: "/crm/customers", redirectType: .normal)
     }

@@ -414,7 +414,7 @@ enum CustomersController {
             vm.apply(e)
             return try await renderDetails(req, tab: tab, forms: [formKey!: vm], status: .unprocessableEntity)
         } catch let e as DomainError where e.kind == .invalid || e.kind == .conflict {
-            req.flash(.error, e.message + (e.fields.isEmpty ? "" : " " + e.fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)." }.joined(separator: " ")))
+            req.flash(.error, e.flashText)
             return req.redirect(to: "/crm/customers/\(id)?tab=\(tab)", redirectType: .normal)
         }
     }

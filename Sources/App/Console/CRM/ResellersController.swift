@@ -161,24 +161,19 @@ enum ResellersController {
             try await body(ctx, id)
             req.flash(.success, success)
         } catch let e as DomainError where e.kind == .invalid || e.kind == .conflict {
-            req.flash(.error, e.message + (e.fields.isEmpty ? "" : " " + e.fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)." }.joined(separator: " ")))
+            req.flash(.error, e.flashText)
         }
         return req.redirect(to: "/crm/resellers/\(id)", redirectType: .normal)
     }
 
-    static func enable(_ req: Request) async throws -> Response {
-        let ctx = try await req.crm()
-        let id = try req.parameters.require("id", as: Int.self)
-        try await ResellerService.setEnabled(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id, enabled: true)
-        req.flash(.success, "Reseller enabled.")
-        return req.redirect(to: "/crm/resellers", redirectType: .normal)
-    }
+    static func enable(_ req: Request) async throws -> Response { try await setEnabled(req, true) }
+    static func disable(_ req: Request) async throws -> Response { try await setEnabled(req, false) }
 
-    static func disable(_ req: Request) async throws -> Response {
+    static func setEnabled(_ req: Request, _ enabled: Bool) async throws -> Response {
         let ctx = try await req.crm()
         let id = try req.parameters.require("id", as: Int.self)
-        try await ResellerService.setEnabled(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id, enabled: false)
-        req.flash(.success, "Reseller disabled: it cannot sell; its customers keep their service.")
+        try await ResellerService.setEnabled(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id, enabled: enabled)
+        req.flash(.success, enabled ? "Reseller enabled." : "Reseller disabled: it cannot sell; its customers keep their service.")
         return req.redirect(to: "/crm/resellers", redirectType: .normal)
     }
 
