@@ -369,3 +369,23 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 }
+
+@Suite(.serialized) struct DemoResellerTests {
+    @Test func demoResellersHaveTheirBalanceStockAndCustomers() async throws {
+        try await withTVMS { app, _ in
+            try await DemoData.loadResellers(app.serviceEnvironment)
+            try await DemoData.loadResellers(app.serviceEnvironment) // idempotent
+            let post = try #require(try await ResellerModel.query(on: app.db).filter(\.$name == "Demo Postpaid Reseller").first())
+            let pre = try #require(try await ResellerModel.query(on: app.db).filter(\.$name == "Demo Prepaid Reseller").first())
+            #expect(post.balance == 100)
+            #expect(try await ResellerOrderModel.query(on: app.db).filter(\.$resellerID == pre.id!).all().map(\.remaining).sorted() == [0, 10])
+            #expect(try await CustomerModel.query(on: app.db).filter(\.$resellerID == post.id!).count() == 3)
+            #expect(try await CustomerModel.query(on: app.db).filter(\.$resellerID == pre.id!).count() == 3)
+            var b = Browser(app)
+            try await b.login(DemoData.postpaidResellerEmail, DemoData.resellerPassword)
+            let mine = try await b.get("/portal/customers")
+            #expect(mine.body.string.contains("Postpaid customer 3") && !mine.body.string.contains("Prepaid customer"))
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+        }
+    }
+}

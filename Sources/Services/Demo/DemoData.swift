@@ -73,6 +73,41 @@ public enum DemoData {
         }
     }
 
+    public static let postpaidResellerEmail = "postpaid@demo.tvms"
+    public static let prepaidResellerEmail = "prepaid@demo.tvms"
+    public static let resellerPassword = "demo1234"
+
+    /// The demo resellers (loaded by `tvms demo` and `tvms serve --demo` after `load`): a postpaid
+    /// one with 100 credits left and a prepaid one with an open order of 10 units, each with three
+    /// customers of its own, so the portal and the isolation between resellers show at once.
+    public static func loadResellers(_ env: ServiceEnvironment) async throws {
+        guard let d = try await DeploymentModel.query(on: env.db).filter(\.$cmsService == cmsService).first(),
+              try await ResellerModel.query(on: env.db).filter(\.$deploymentID == d.id!).count() == 0,
+              let basic = try await ProductModel.query(on: env.db).filter(\.$deploymentID == d.id!).filter(\.$name == "Basic Monthly").first(),
+              let month = try await PaymentPlanModel.query(on: env.db).filter(\.$productID == basic.id!).filter(\.$name == "1 month").first() else { return }
+        let actor = Principal.system("demo")
+        let id = try d.requireID()
+        func sale(_ name: String) -> CustomerService.NewCustomer {
+            var n = CustomerService.NewCustomer(productID: basic.id!, planID: month.id!, currency: "EUR")
+            n.contact.lastName = name
+            return n
+        }
+        let post = try await ResellerService.create(env, actor: actor, deploymentID: id, input: .init(name: "Demo Postpaid Reseller", type: .postpaid))
+        try await ResellerService.assign(env, actor: actor, deploymentID: id, resellerID: post.requireID(), productID: basic.requireID(), planID: month.requireID(), discountPercent: "10")
+        try await ResellerService.setLogin(env, actor: actor, deploymentID: id, id: post.requireID(), email: postpaidResellerEmail, password: resellerPassword)
+        _ = try await ResellerLedger.adjustCredits(env, actor: actor, deploymentID: id, resellerID: post.requireID(), amount: 127, reason: "demo opening balance")
+        for i in 1...3 { _ = try await ResellerLedger.sell(env, actor: actor, deploymentID: id, resellerID: post.requireID(), input: sale("Postpaid customer \(i)")) }
+
+        var prepaidInput = ResellerService.Input(name: "Demo Prepaid Reseller", type: .prepaid)
+        prepaidInput.currency = "EUR"
+        let pre = try await ResellerService.create(env, actor: actor, deploymentID: id, input: prepaidInput)
+        try await ResellerService.assign(env, actor: actor, deploymentID: id, resellerID: pre.requireID(), productID: basic.requireID(), planID: month.requireID(), discountPercent: "0")
+        try await ResellerService.setLogin(env, actor: actor, deploymentID: id, id: pre.requireID(), email: prepaidResellerEmail, password: resellerPassword)
+        _ = try await ResellerLedger.placeOrder(env, actor: actor, deploymentID: id, resellerID: pre.requireID(), planID: month.requireID(), quantity: 3, unitPrice: 800, currency: "EUR", paid: true)
+        for i in 1...3 { _ = try await ResellerLedger.sell(env, actor: actor, deploymentID: id, resellerID: pre.requireID(), input: sale("Prepaid customer \(i)")) }
+        _ = try await ResellerLedger.placeOrder(env, actor: actor, deploymentID: id, resellerID: pre.requireID(), planID: month.requireID(), quantity: 10, unitPrice: 800, currency: "EUR", paid: true)
+    }
+
     public static var loginsText: String {
         """
         Demo logins (demo mode only):
@@ -80,6 +115,8 @@ public enum DemoData {
           Deployment:        cmsService=\(cmsService) crmService=\(crmService)
           Business API:      authToken=\(authToken)
           Subscriber:        \(subscriberLogin) / \(subscriberPassword)
+          Resellers:         \(postpaidResellerEmail) / \(resellerPassword) (postpaid, 100 credits)
+                             \(prepaidResellerEmail) / \(resellerPassword) (prepaid, order of 10 units)
         """
     }
 }
