@@ -5,6 +5,7 @@ func routes(_ app: Application) throws {
     OpsController.register(app)
     V1Controller.register(app)
     V1CRMController.register(app)
+    V1ResellerController.register(app)
 
     // Console: sessions and CSRF on every page, login required on all but the login page.
     let console = app.grouped(app.sessions.middleware).grouped(CSRFMiddleware())

@@ -389,3 +389,36 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 }
+
+@Suite(.serialized) struct ResellerAPITests {
+    @Test func resellersThroughRESTv1() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            let token = try await ownerToken(app)
+            let base = "/api/v1/deployments/\(crm.deploymentID)/resellers"
+            let bad = try await api(app, .POST, base, token: token, json: #"{"name":"X","type":"postpaid","currency":"EUR"}"#)
+            #expect(bad.status == .unprocessableEntity)
+            let made = try await api(app, .POST, base, token: token, json: #"{"name":"API Shop","type":"postpaid"}"#)
+            #expect(made.status == .created)
+            let id = try #require(try jsonObject(made)["id"] as? Int)
+            _ = try await api(app, .POST, "\(base)/\(id)/plans", token: token, json: #"{"productId":\#(crm.basic.id!),"planId":\#(crm.month.id!),"discountPercent":"10"}"#)
+            for _ in 0..<2 {
+                let r = try await api(app, .POST, "\(base)/\(id)/credits", token: token, json: #"{"amount":20,"reason":"invoice","idempotencyKey":"inv-9"}"#)
+                #expect(try jsonObject(r)["balance"] as? Int == 20)
+            }
+            let sold = try await api(app, .POST, "\(base)/\(id)/customers", token: token, json: #"{"productId":\#(crm.basic.id!),"planId":\#(crm.month.id!)}"#)
+            #expect(sold.status == .created)
+            let cid = try #require((try jsonObject(sold)["customer"] as? [String: Any])?["id"] as? Int)
+            let renewed = try await api(app, .POST, "\(base)/\(id)/customers/\(cid)/renew", token: token)
+            #expect(renewed.status == .ok)
+            let broke = try await api(app, .POST, "\(base)/\(id)/customers", token: token, json: #"{"productId":\#(crm.basic.id!),"planId":\#(crm.month.id!)}"#)
+            #expect(broke.status == .conflict && broke.body.string.contains(ResellerLedger.insufficientCredits))
+            let ledger = try await api(app, .GET, "\(base)/\(id)/ledger?limit=2", token: token)
+            let page = try jsonObject(ledger)
+            #expect((page["data"] as? [[String: Any]])?.count == 2 && page["nextCursor"] as? String != nil)
+            let got = try await api(app, .GET, "\(base)/\(id)", token: token)
+            #expect(try jsonObject(got)["balance"] as? Int == 2)
+            #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
+        }
+    }
+}

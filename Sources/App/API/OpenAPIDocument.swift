@@ -68,7 +68,34 @@ enum OpenAPIDocument {
     static func nullableInt() -> [String: Any] { ["type": ["integer", "null"]] }
     static func strings() -> [String: Any] { ["type": "array", "items": ["type": "string"]] }
 
-    static var schemas: [String: Any] { platformSchemas.merging(crmSchemas) { a, _ in a } }
+    static var schemas: [String: Any] { platformSchemas.merging(crmSchemas) { a, _ in a }.merging(resellerSchemas) { a, _ in a } }
+
+    static var resellerSchemas: [String: Any] {
+        [
+            "Reseller": object(["id": integer, "name": string(), "type": ["type": "string", "enum": ["prepaid", "postpaid"]], "currency": string(), "enabled": boolean,
+                                "balance": ["type": "integer", "description": "Credits (postpaid)"], "creditLimit": integer, "mobile": string(), "email": string(),
+                                "allowCustomLogin": boolean, "allowAds": boolean,
+                                "plans": ["type": "array", "items": object(["productId": integer, "planId": integer, "discountPercent": string()])],
+                                "orders": ["type": "array", "items": object(["id": integer, "planId": integer, "quantity": integer, "used": integer, "refunded": integer,
+                                                                              "remaining": integer, "unitPrice": integer, "currency": string(), "paid": boolean, "status": string()])]],
+                               required: ["id", "name", "type", "enabled", "balance", "plans", "orders"]),
+            "ResellerList": dataList(of: "Reseller"),
+            "ResellerCreate": object(["name": string(), "type": ["type": "string", "enum": ["prepaid", "postpaid"]], "currency": string("CREDITS for postpaid"),
+                                      "mobile": string(), "email": string(), "company": string(), "address": string(), "allowAds": boolean,
+                                      "allowCustomLogin": boolean, "creditLimit": integer], required: ["name", "type"]),
+            "ResellerPlan": object(["productId": integer, "planId": integer, "discountPercent": string("e.g. \"10\" or \"12.5\"")], required: ["productId", "planId"]),
+            "ResellerCredits": object(["amount": ["type": "integer", "description": "Credits; negative deducts"], "reason": string(),
+                                       "idempotencyKey": string("Or an Idempotency-Key header")], required: ["amount", "reason"]),
+            "ResellerOrderCreate": object(["planId": integer, "quantity": integer, "unitPrice": string("Decimal amount"), "currency": string(), "paid": boolean],
+                                          required: ["planId", "quantity", "unitPrice", "currency"]),
+            "ResellerSale": object(["productId": integer, "planId": integer, "orderId": ["type": "integer", "description": "Prepaid: the order to take the unit from"],
+                                    "currency": string(), "login": string(), "password": string(), "contact": ref("Contact")], required: ["productId", "planId"]),
+            "LedgerEntry": object(["id": integer, "at": string(format: "date-time"), "from": string(), "to": string(), "amount": integer,
+                                   "unit": ["type": "string", "enum": ["CREDITS", "UNITS"]], "reason": string(), "actor": string(),
+                                   "customerId": nullableInt(), "orderId": nullableInt(), "planId": nullableInt()], required: ["id", "from", "to", "amount", "unit"]),
+            "LedgerEntryList": list(of: "LedgerEntry"),
+        ]
+    }
 
     /// CRM: currencies, products, customers, bulk work.
     static var crmSchemas: [String: Any] {
