@@ -280,6 +280,23 @@ public enum ResellerLedger {
         }
     }
 
+    /// The reseller's balance log as CSV, oldest first, optionally for one calendar month
+    /// (`from` inclusive, `to` exclusive): the monthly statement.
+    public static func statementCSV(on db: any Database, resellerID: Int, from: Date? = nil, to: Date? = nil) async throws -> String {
+        let q = LedgerEntryModel.query(on: db).filter(\.$resellerID == resellerID)
+        if let from { q.filter(\.$at >= from) }
+        if let to { q.filter(\.$at < to) }
+        let iso = ISO8601DateFormatter()
+        let me = LedgerAccount.reseller(resellerID)
+        var out = CSV.line(["entry", "at_utc", "movement", "unit", "reason", "customer_id", "order_id", "plan_id", "by"]) + "\r\n"
+        for e in try await q.sort(\.$id).all() {
+            let incoming = e.toAccount == me || e.toAccount.hasPrefix("order:")
+            out += CSV.line([String(e.id!), iso.string(from: e.at), (incoming ? "+" : "-") + String(e.amount), e.unit, e.reason,
+                             e.customerID.map(String.init) ?? "", e.orderID.map(String.init) ?? "", e.planID.map(String.init) ?? "", e.actorLabel]) + "\r\n"
+        }
+        return out
+    }
+
     public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
         public var what: String
         public var stored: Int64

@@ -19,6 +19,7 @@ enum PortalController {
         p.post("customers", ":id", "disable", use: disable)
         p.post("customers", ":id", "enable", use: enable)
         p.get("ledger", use: ledger)
+        p.get("statement.csv", use: statement)
     }
 
     struct Ctx {
@@ -188,9 +189,15 @@ enum PortalController {
             let sign = (e.toAccount == me || e.toAccount.hasPrefix("order:")) ? "+" : "−"
             return Row(cells: [Cell(x.dates.string(e.at)), Cell("\(sign)\(e.amount) \(e.unit == "CREDITS" ? "credits" : "unit(s)")"), Cell(e.reason), Cell(e.actorLabel)], actions: [])
         }
-        let table = TableVM(heading: "Balance log", intro: "Every movement of your credits or units: what moved, when, why and by whom.", buttons: [], filters: [],
+        let table = TableVM(heading: "Balance log", intro: "Every movement of your credits or units: what moved, when, why and by whom.",
+                            buttons: [Button(label: "Statement (CSV)", href: "/portal/statement.csv", primary: false)], filters: [],
                             filterAction: "/portal/ledger", columns: ["When", "Movement", "Why", "By"].map { Column(label: $0, sortHref: nil, indicator: "") },
                             rows: rows, emptyText: "No movement yet.", pager: Pager(summary: "\(rows.count) movements", prevHref: nil, nextHref: nil))
         return try await Layout.render(req, "table", title: "Balance log", table)
+    }
+
+    static func statement(_ req: Request) async throws -> Response {
+        let x = try await ctx(req)
+        return try await ResellersController.csvStatement(req, reseller: x.reseller, zone: TimeZone(identifier: x.deployment.timeZone) ?? TimeZone(identifier: "UTC")!)
     }
 }

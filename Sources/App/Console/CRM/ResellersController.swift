@@ -23,6 +23,7 @@ enum ResellersController {
         r.post(":id", "orders", use: order)
         r.post(":id", "orders", ":orderID", "refund", use: refund)
         r.post(":id", "login", use: setLogin)
+        r.get(":id", "statement.csv", use: statement)
     }
 
     static func list(_ req: Request) async throws -> Response {
@@ -150,7 +151,8 @@ enum ResellersController {
                         Cell(e.toAccount, mono: true), Cell(e.reason), Cell(e.actorLabel)], actions: [])
         }, empty: "No movement yet.")))
         let vm = SectionsVM(heading: "Reseller \(id) — \(r.name)", intro: postpaid ? "Postpaid" : "Prepaid",
-                            buttons: [Button(label: "Customers", href: "/crm/customers?reseller=\(id)", primary: false)], tabs: [], sections: sections)
+                            buttons: [Button(label: "Customers", href: "/crm/customers?reseller=\(id)", primary: false),
+                                      Button(label: "Statement (CSV)", href: "/crm/resellers/\(id)/statement.csv", primary: false)], tabs: [], sections: sections)
         return try await Layout.render(req, "sections", title: r.name, vm)
     }
 
@@ -196,6 +198,30 @@ enum ResellersController {
             req.flash(.error, e.message)
         }
         return req.redirect(to: "/crm/resellers", redirectType: .normal)
+    }
+
+    static func statement(_ req: Request) async throws -> Response {
+        let ctx = try await req.crm()
+        let r = try await ResellerService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        return try await csvStatement(req, reseller: r, zone: ctx.zone)
+    }
+
+    /// `?month=2026-11` limits the statement to one calendar month in the deployment's zone.
+    static func csvStatement(_ req: Request, reseller r: ResellerModel, zone: TimeZone) async throws -> Response {
+        var from: Date? = nil, to: Date? = nil
+        if let month = req.query[String.self, at: "month"], !month.isEmpty {
+            let f = DateFormatter()
+            f.dateFormat = "yyyy-MM"
+            f.timeZone = zone
+            guard let start = f.date(from: month) else { throw DomainError.validation(["month": "must look like 2026-11"]) }
+            from = start
+            to = SubscriptionCalendar.calendar(zone).date(byAdding: .month, value: 1, to: start)
+        }
+        let csv = try await ResellerLedger.statementCSV(on: req.db, resellerID: r.requireID(), from: from, to: to)
+        let response = Response(status: .ok, body: .init(string: csv))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        response.headers.contentDisposition = .init(.attachment, filename: "statement-\(r.id!)\(from == nil ? "" : "-" + (req.query[String.self, at: "month"] ?? "")).csv")
+        return response
     }
 
     struct LoginForm: Content { var email: String?; var password: String? }
