@@ -73,6 +73,18 @@ enum Layout {
 }
 
 extension Request {
+    /// POST → redirect → GET for console actions: on success the returned message is flashed; a
+    /// refusal the user can act on (invalid, conflict, forbidden) is flashed as an error instead.
+    /// Anything else (not found, a server fault) goes to the error page.
+    func flashing(redirectTo path: String, _ action: () async throws -> String) async throws -> Response {
+        do {
+            flash(.success, try await action())
+        } catch let e as DomainError where e.kind == .invalid || e.kind == .conflict || e.kind == .forbidden {
+            flash(.error, e.flashText)
+        }
+        return redirect(to: path, redirectType: .normal)
+    }
+
     /// The deployment the console is working in: the one picked on the home page if the user may
     /// still see it, else the first one they can see.
     func currentDeployment() async throws -> DeploymentModel? {

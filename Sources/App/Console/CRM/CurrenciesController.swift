@@ -70,12 +70,9 @@ enum CurrenciesController {
     static func delete(_ req: Request) async throws -> Response {
         let ctx = try await req.crm()
         let code = try req.parameters.require("code")
-        do {
+        return try await req.flashing(redirectTo: "/crm/currencies") {
             try await CurrencyService.delete(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, code: code)
-            req.flash(.success, "\(code) removed.")
-        } catch let e as DomainError where e.kind == .conflict {
-            req.flash(.error, e.message)
+            return "\(code) removed."
         }
-        return req.redirect(to: "/crm/currencies", redirectType: .normal)
     }
 }

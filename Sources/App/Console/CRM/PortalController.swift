@@ -152,12 +152,7 @@ enum PortalController {
     static func act(_ req: Request, _ body: (Ctx, Int) async throws -> String) async throws -> Response {
         let x = try await ctx(req)
         let id = try req.parameters.require("id", as: Int.self)
-        do {
-            req.flash(.success, try await body(x, id))
-        } catch let e as DomainError where e.kind == .conflict || e.kind == .forbidden || e.kind == .invalid {
-            req.flash(.error, e.message)
-        }
-        return req.redirect(to: "/portal/customers", redirectType: .normal)
+        return try await req.flashing(redirectTo: "/portal/customers") { try await body(x, id) }
     }
 
     static func renew(_ req: Request) async throws -> Response {

@@ -159,13 +159,10 @@ enum ResellersController {
     static func act(_ req: Request, _ success: String, _ body: (CRMContext, Int) async throws -> Void) async throws -> Response {
         let ctx = try await req.crm()
         let id = try req.parameters.require("id", as: Int.self)
-        do {
+        return try await req.flashing(redirectTo: "/crm/resellers/\(id)") {
             try await body(ctx, id)
-            req.flash(.success, success)
-        } catch let e as DomainError where e.kind == .invalid || e.kind == .conflict {
-            req.flash(.error, e.flashText)
+            return success
         }
-        return req.redirect(to: "/crm/resellers/\(id)", redirectType: .normal)
     }
 
     static func enable(_ req: Request) async throws -> Response { try await setEnabled(req, true) }
@@ -191,13 +188,10 @@ enum ResellersController {
     static func delete(_ req: Request) async throws -> Response {
         let ctx = try await req.crm()
         let id = try req.parameters.require("id", as: Int.self)
-        do {
+        return try await req.flashing(redirectTo: "/crm/resellers") {
             try await ResellerService.delete(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id)
-            req.flash(.success, "Reseller deleted.")
-        } catch let e as DomainError where e.kind == .conflict {
-            req.flash(.error, e.message)
+            return "Reseller deleted."
         }
-        return req.redirect(to: "/crm/resellers", redirectType: .normal)
     }
 
     static func statement(_ req: Request) async throws -> Response {
