@@ -55,12 +55,9 @@ enum JobsController {
 
     static func retry(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: Int.self)
-        do {
+        return try await req.flashing(redirectTo: "/jobs") {
             try await JobQueue.retry(req.serviceEnvironment, actor: req.actor, id: id)
-            req.flash(.success, "Job \(id) queued again.")
-        } catch let e as DomainError where e.kind == .conflict {
-            req.flash(.error, e.message)
+            return "Job \(id) queued again."
         }
-        return req.redirect(to: "/jobs", redirectType: .normal)
     }
 }

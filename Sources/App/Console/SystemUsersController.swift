@@ -150,13 +150,10 @@ enum SystemUsersController {
 
     static func delete(_ req: Request) async throws -> Response {
         let id = try req.parameters.require("id", as: UUID.self)
-        do {
+        return try await req.flashing(redirectTo: "/system-users") {
             try await SystemUserService.delete(req.serviceEnvironment, actor: req.actor, id: id)
-            req.flash(.success, "User deleted.")
-        } catch let e as DomainError where e.kind == .conflict {
-            req.flash(.error, e.message)
+            return "User deleted."
         }
-        return req.redirect(to: "/system-users", redirectType: .normal)
     }
 
     static func unlock(_ req: Request) async throws -> Response {
