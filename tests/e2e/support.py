@@ -42,6 +42,8 @@ SESSION_COOKIE = "tvms-session"
 
 STARTUP_DEADLINE = 120.0   # seconds until /healthz must answer 200
 SHUTDOWN_DEADLINE = 20.0   # seconds a server may take to exit after SIGTERM
+KILL_DEADLINE = 10.0       # seconds for a SIGKILLed server to be gone and its port free
+COMMAND_TIMEOUT = 120.0    # seconds for a `tvms` subcommand (run_command)
 POLL_INTERVAL = 0.1        # readiness polling interval
 HTTP_TIMEOUT = 15.0        # per request
 
@@ -58,6 +60,18 @@ def http_session() -> requests.Session:
     s = requests.Session()
     s.trust_env = False          # never route loopback traffic through a proxy
     return s
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a new listener could bind 127.0.0.1:port now (SO_REUSEADDR, as servers
+    set it, so connections left in TIME_WAIT do not count: only a live listener does)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def path_of(url: str) -> str:
@@ -112,6 +126,13 @@ class ServerError(RuntimeError):
 
 @dataclass
 class TvmsServer:
+    """One `tvms serve`. start() may be called again once the process has ended (stop()
+    or kill()): the new process runs on the same data dir and database, on a new port,
+    with a new log file.
+
+    own_process_group: start the server in a session (and process group) of its own, so
+    kill() takes down everything it may have started; off by default, so a Ctrl-C at
+    the terminal reaches the servers as before."""
     name: str
     demo: bool
     database_url: str | None
@@ -121,6 +142,7 @@ class TvmsServer:
     proc: subprocess.Popen | None = None
     exit_code: int | None = None
     shutdown_seconds: float | None = None
+    own_process_group: bool = False
 
     @property
     def base_url(self) -> str:
@@ -135,9 +157,35 @@ class TvmsServer:
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
+    def env(self) -> dict[str, str]:
+        """The environment of this server's processes: its data dir and database."""
+        env = dict(os.environ)
+        env.pop("DATABASE_URL", None)
+        env["TVMS_DATA_DIR"] = str(self.data_dir)
+        env["TVMS_NODE_NAME"] = self.name
+        env.setdefault("TVMS_LOG_FORMAT", "text")
+        # Cheap password hashing keeps the many logins of the suite fast in a
+        # debug build; the hash format and checks are the same.
+        env.setdefault("TVMS_BCRYPT_COST", "4")
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        return env
+
+    def run_command(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess:
+        """Runs `tvms ARGS...` on this server's data (e.g. "ledger", "verify");
+        output captured as text, never raises on a non-zero status."""
+        return subprocess.run(
+            [str(TVMS_BIN), *args], env=self.env(), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout, cwd=REPO,
+            preexec_fn=_die_with_parent)
+
     def start(self) -> None:
         if not TVMS_BIN.is_file():
             raise ServerError(f"server binary not found: {TVMS_BIN} (set TVMS_BIN or build first)")
+        if self.proc is not None and self.proc.poll() is None:
+            raise ServerError(f"{self.name} is already running (pid {self.proc.pid})")
+        self.exit_code = None
+        self.shutdown_seconds = None
         SERVER_LOGS.mkdir(parents=True, exist_ok=True)
         for attempt in range(3):
             self.port = free_port()
@@ -145,22 +193,13 @@ class TvmsServer:
             args = [str(TVMS_BIN), "serve", "--hostname", "127.0.0.1", "--port", str(self.port)]
             if self.demo:
                 args.append("--demo")
-            env = dict(os.environ)
-            env.pop("DATABASE_URL", None)
-            env["TVMS_DATA_DIR"] = str(self.data_dir)
-            env["TVMS_NODE_NAME"] = self.name
-            env.setdefault("TVMS_LOG_FORMAT", "text")
-            # Cheap password hashing keeps the many logins of the suite fast in a
-            # debug build; the hash format and checks are the same.
-            env.setdefault("TVMS_BCRYPT_COST", "4")
-            if self.database_url:
-                env["DATABASE_URL"] = self.database_url
             with open(self.log_path, "wb") as log:
                 log.write(f"$ {' '.join(args)}\n".encode())
                 log.flush()
                 self.proc = subprocess.Popen(
-                    args, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, cwd=REPO, preexec_fn=_die_with_parent)
+                    args, env=self.env(), stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, cwd=REPO, preexec_fn=_die_with_parent,
+                    start_new_session=self.own_process_group)
             try:
                 self._wait_healthy()
                 return
@@ -212,6 +251,38 @@ class TvmsServer:
             return (f"{self.name} did not exit within {SHUTDOWN_DEADLINE:.0f} s of SIGTERM"
                     f" (killed); log {self.log_path}")
 
+    def kill(self) -> None:
+        """SIGKILL, no grace: a crash. Sends it to the server's process group when it has
+        its own (own_process_group), else to the process; reaps the process, then waits
+        until no process of that group is left and nothing listens on the port any more.
+        exit_code is then -SIGKILL (unless the process had died of something else)."""
+        if self.proc is None:
+            raise ServerError(f"{self.name} was never started")
+        if self.proc.poll() is not None:
+            self.exit_code = self.proc.returncode
+            raise ServerError(f"{self.name} had already exited with status {self.exit_code}"
+                              f" before SIGKILL; log {self.log_path}:\n{self.log_tail()}")
+        pgid = self.proc.pid if self.own_process_group else None
+        if pgid is not None:
+            os.killpg(pgid, signal.SIGKILL)
+        else:
+            self.proc.kill()
+        self.exit_code = self.proc.wait(KILL_DEADLINE)       # reaped: no zombie left behind
+        deadline = time.monotonic() + KILL_DEADLINE
+        while pgid is not None:
+            try:
+                os.killpg(pgid, 0)           # anything (a child of the server) still in the group?
+            except ProcessLookupError:
+                break
+            if time.monotonic() > deadline:
+                raise ServerError(f"{self.name}: processes of group {pgid} outlived SIGKILL")
+            time.sleep(POLL_INTERVAL)
+        while not port_is_free(self.port):
+            if time.monotonic() > deadline:
+                raise ServerError(f"{self.name}: port {self.port} still taken {KILL_DEADLINE:.0f} s"
+                                  " after SIGKILL")
+            time.sleep(POLL_INTERVAL)
+
 
 @dataclass
 class ServerPool:
@@ -229,12 +300,13 @@ class ServerPool:
         return url
 
     def start(self, name: str, *, demo: bool = True, database_url: str | None = None,
-              fresh_database: bool = False) -> TvmsServer:
+              fresh_database: bool = False, own_process_group: bool = False) -> TvmsServer:
         if fresh_database:
             database_url = self.fresh_database()
         tmp = tempfile.TemporaryDirectory(prefix=f"tvms-e2e-{self.label}-{name}-")
         self._tmp.append(tmp)
-        server = TvmsServer(f"{self.label}-{name}", demo, database_url, Path(tmp.name))
+        server = TvmsServer(f"{self.label}-{name}", demo, database_url, Path(tmp.name),
+                            own_process_group=own_process_group)
         self.servers.append(server)
         server.start()
         return server

@@ -38,3 +38,42 @@ public enum LedgerAccount {
     public static func reseller(_ id: Int) -> String { "reseller:\(id)" }
     public static func order(_ id: Int) -> String { "order:\(id)" }
 }
+
+/// What a ledger entry records; the performance page counts by kind.
+public enum LedgerKind: String, Sendable, CaseIterable {
+    case sale, renewal, productChange = "product_change", extraPackage = "extra_package"
+    case topUp = "top_up", deduction, order, unitRefund = "unit_refund", chargeRefund = "charge_refund"
+
+    /// Kinds that spend the reseller's credits or units on a customer.
+    public static let spending: Set<LedgerKind> = [.sale, .renewal, .productChange, .extraPackage]
+}
+
+/// Brand settings a reseller or the operator can give the TV apps.
+public enum BrandingRules {
+    /// "#1a2B3c" → "#1A2B3C"; empty stays empty (app default); anything else is nil.
+    public static func colour(_ text: String) -> String? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty { return "" }
+        guard t.count == 7, t.first == "#", t.dropFirst().allSatisfy(\.isHexDigit) else { return nil }
+        return t.uppercased()
+    }
+
+    public static let supportTextLimit = 4_000
+
+    /// A DNS hostname as typed by an operator: lower-cased, no scheme, port or trailing dot;
+    /// nil when it is not a valid name with at least two labels.
+    public static func hostname(_ text: String) -> String? {
+        var t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.hasSuffix(".") { t.removeLast() }
+        guard (4...253).contains(t.count) else { return nil }
+        let labels = t.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { return nil }
+        for l in labels {
+            guard (1...63).contains(l.count), l.first != "-", l.last != "-",
+                  l.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }) else { return nil }
+        }
+        // The top-level label is never all digits (that would be an IP address).
+        guard !labels.last!.allSatisfy(\.isNumber) else { return nil }
+        return t
+    }
+}

@@ -48,6 +48,11 @@ public struct FieldErrors: Sendable {
         if all[field] == nil { all[field] = message }
     }
     public var isEmpty: Bool { all.isEmpty }
+    /// Adds the field messages of a validation error (other errors are rethrown by the caller).
+    public mutating func merge(_ e: DomainError) {
+        for (k, v) in e.fields { add(k, v) }
+        if e.fields.isEmpty { add("form", e.message) }
+    }
     public func throwIfAny() throws {
         if !all.isEmpty { throw DomainError.validation(all) }
     }

@@ -365,18 +365,27 @@ public enum CustomerService {
     /// Moves the customer to another product and plan, starting now or from the current expiry.
     public static func changeProduct(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, productID: Int, planID: Int, fromExpiry: Bool) async throws -> CustomerModel {
         let c = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        let before = snapshot(c)
+        try await applyProductChange(env, c, deploymentID: deploymentID, productID: productID, planID: planID, fromExpiry: fromExpiry)
+        try await save(env, actor: actor, c, action: "change_product", before: before)
+        return c
+    }
+
+    /// Validates a product change and applies it to `c` in memory (the caller saves it, possibly
+    /// together with a reseller charge). Returns the new plan.
+    @discardableResult
+    static func applyProductChange(_ env: ServiceEnvironment, _ c: CustomerModel, deploymentID: UUID, productID: Int, planID: Int, fromExpiry: Bool) async throws -> PaymentPlanModel {
         var errors = FieldErrors()
         let sale = try await checkSale(env, deploymentID: deploymentID, productID: productID, planID: planID, currency: c.currency, errors: &errors)
         try errors.throwIfAny()
-        let before = snapshot(c)
         let now = env.now
         c.productID = productID
         c.planID = planID
         c.startsAt = c.startsAt ?? now
         let base = SubscriptionCalendar.renewalBase(currentExpiry: c.expiresAt, now: now, fromExpiry: fromExpiry)
         c.expiresAt = SubscriptionCalendar.add(length(sale!.plan), to: base, in: zone(sale!.deployment))
-        try await save(env, actor: actor, c, action: "change_product", before: before)
-        return c
+        c.status = status(c, product: sale!.product, now: now).rawValue
+        return sale!.plan
     }
 
     /// Ends the subscription now; the customer shows as expired and can be renewed later.
@@ -465,6 +474,17 @@ public enum CustomerService {
     /// Hard-links a set-top box by MAC and/or serial ("Device in Account").
     public static func linkDevice(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, mac: String, serial: String, model: String) async throws -> CustomerDeviceModel {
         let c = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        let d = try await buildLinkedDevice(env, c, mac: mac, serial: serial, model: model)
+        try await env.write { db in
+            try await d.create(on: db)
+            try await auditLinkedDevice(d, actor: actor, deploymentID: deploymentID, at: env.now, on: db)
+        }
+        return d
+    }
+
+    /// Validates a hard-linked device for `c` (MAC format, MAC free, device limit) and builds its
+    /// row, not yet saved.
+    static func buildLinkedDevice(_ env: ServiceEnvironment, _ c: CustomerModel, mac: String, serial: String, model: String) async throws -> CustomerDeviceModel {
         var errors = FieldErrors()
         let normalized = mac.isEmpty ? "" : (SearchKey.mac(mac) ?? "")
         if !mac.isEmpty && normalized.isEmpty { errors.add("mac", "is not a MAC address (12 hex digits)") }
@@ -475,19 +495,19 @@ public enum CustomerService {
         }
         try await checkDeviceLimit(env, c, linked: true)
         let d = CustomerDeviceModel()
-        d.customerID = id
+        d.customerID = try c.requireID()
         d.linked = true
         d.connected = true
         d.mac = normalized
         d.serial = serial.trimmingCharacters(in: .whitespaces)
         d.model = model
         d.uuid = ""; d.deviceType = "stb"; d.ip = ""; d.appVersion = ""
-        try await env.write { db in
-            try await d.create(on: db)
-            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "customer",
-                                          entityID: String(id), action: "link_device", after: ["mac": normalized, "serial": d.serial])
-        }
         return d
+    }
+
+    static func auditLinkedDevice(_ d: CustomerDeviceModel, actor: Principal, deploymentID: UUID, at now: Date, on db: any Database) async throws {
+        try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer",
+                                      entityID: String(d.customerID), action: "link_device", after: ["mac": d.mac, "serial": d.serial])
     }
 
     /// Registers a device that logged in ("Devices in Use"), or refreshes it when known.
@@ -599,6 +619,17 @@ public enum CustomerService {
     /// Sells an extra package plan: its own length from now, or synced to the subscription expiry.
     public static func addExtraPackage(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, planID: Int, synced: Bool) async throws -> CustomerExtraPackageModel {
         let c = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        let (e, _) = try await buildExtraPackage(env, c, deploymentID: deploymentID, planID: planID, synced: synced)
+        let now = env.now
+        try await env.write { db in
+            try await e.create(on: db)
+            try await auditExtraPackage(e, actor: actor, deploymentID: deploymentID, at: now, on: db)
+        }
+        return e
+    }
+
+    /// Validates an extra-package sale and builds its row (not yet saved) and plan.
+    static func buildExtraPackage(_ env: ServiceEnvironment, _ c: CustomerModel, deploymentID: UUID, planID: Int, synced: Bool) async throws -> (CustomerExtraPackageModel, PaymentPlanModel) {
         guard let plan = try await PaymentPlanModel.query(on: env.db).filter(\.$id == planID).filter(\.$productID == c.productID).first(),
               let extraID = plan.extraPackageID else {
             throw DomainError.validation(["planId": "is not an extra package plan of the customer's product"])
@@ -609,20 +640,20 @@ public enum CustomerService {
             throw DomainError.validation(["synced": "the subscription has not started yet; sell the package with its own length"])
         }
         let e = CustomerExtraPackageModel()
-        e.customerID = id
+        e.customerID = try c.requireID()
         e.extraPackageID = extraID
         e.planID = planID
         e.synced = synced
         e.startsAt = now
         e.expiresAt = synced ? c.expiresAt! : SubscriptionCalendar.add(length(plan), to: now, in: zone(d))
         e.status = e.expiresAt > now ? "active" : "expired"
-        try await env.write { db in
-            try await e.create(on: db)
-            try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer",
-                                          entityID: String(id), action: "add_extra_package",
-                                          after: ["extraPackage": String(extraID), "plan": String(planID), "synced": String(synced)])
-        }
-        return e
+        return (e, plan)
+    }
+
+    static func auditExtraPackage(_ e: CustomerExtraPackageModel, actor: Principal, deploymentID: UUID, at now: Date, on db: any Database) async throws {
+        try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer",
+                                      entityID: String(e.customerID), action: "add_extra_package",
+                                      after: ["extraPackage": String(e.extraPackageID), "plan": String(e.planID), "synced": String(e.synced)])
     }
 
     public static func extraPackages(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws -> [CustomerExtraPackageModel] {

@@ -13,6 +13,7 @@ public enum ResellerLedger {
     public static let outOfStock = "out_of_stock"
 
     struct Entry {
+        var kind: LedgerKind
         var from: String
         var to: String
         var amount: Int64
@@ -40,6 +41,7 @@ public enum ResellerLedger {
         m.orderID = e.orderID
         m.planID = e.planID
         m.idempotencyKey = e.idempotencyKey
+        m.kind = e.kind.rawValue
         try await m.create(on: db)
         return m
     }
@@ -74,7 +76,7 @@ public enum ResellerLedger {
             guard let balance = try await moveBalance(resellerID: resellerID, delta: amount, on: db) else {
                 throw DomainError(.conflict, code: insufficientCredits, "\(r.name) has fewer than \(-amount) credits to deduct.")
             }
-            _ = try await write(Entry(from: amount > 0 ? LedgerAccount.operatorIssued : LedgerAccount.reseller(resellerID),
+            _ = try await write(Entry(kind: amount > 0 ? .topUp : .deduction, from: amount > 0 ? LedgerAccount.operatorIssued : LedgerAccount.reseller(resellerID),
                                       to: amount > 0 ? LedgerAccount.reseller(resellerID) : LedgerAccount.operatorIssued,
                                       amount: abs(amount), unit: "CREDITS", reason: reason, resellerID: resellerID, idempotencyKey: idempotencyKey),
                                 deploymentID: deploymentID, actor: actor, at: now, on: db)
@@ -95,8 +97,10 @@ public enum ResellerLedger {
         var errors = FieldErrors()
         if !(1...100_000).contains(quantity) { errors.add("quantity", "must be between 1 and 100000") }
         if unitPrice < 0 { errors.add("unitPrice", "must be 0 or more") }
+        // Orders may be for a subscription plan or an extra-package plan, of this deployment only.
         let plan = try await PaymentPlanModel.find(planID, on: env.db)
-        if plan == nil || plan?.extraPackageID != nil { errors.add("planId", "is not a payment plan") }
+        let product = plan == nil ? nil : try await ProductModel.find(plan!.productID, on: env.db)
+        if plan == nil || product?.deploymentID != deploymentID { errors.add("planId", "is not a payment plan of this deployment") }
         try errors.throwIfAny()
         let o = ResellerOrderModel()
         o.resellerID = resellerID
@@ -113,7 +117,7 @@ public enum ResellerLedger {
         let now = env.now
         try await env.write { db in
             try await o.create(on: db)
-            _ = try await write(Entry(from: LedgerAccount.operatorStock, to: LedgerAccount.order(o.id!), amount: Int64(quantity), unit: "UNITS",
+            _ = try await write(Entry(kind: .order, from: LedgerAccount.operatorStock, to: LedgerAccount.order(o.id!), amount: Int64(quantity), unit: "UNITS",
                                       reason: "order of \(quantity) × \(plan!.name)", resellerID: resellerID, orderID: o.id, planID: planID),
                                 deploymentID: deploymentID, actor: actor, at: now, on: db)
             try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(resellerID),
@@ -149,7 +153,7 @@ public enum ResellerLedger {
         let creditsPrice = sale!.plan.creditsPrice, discount = assignment.discountBasisPoints
         try await env.write { db in
             try await customer.create(on: db)
-            try await charge(r, planID: planID, creditsPrice: creditsPrice, discountBasisPoints: discount, orderID: orderID, customerID: customer.id,
+            try await charge(r, kind: .sale, planID: planID, creditsPrice: creditsPrice, discountBasisPoints: discount, orderID: orderID, customerID: customer.id,
                              reason: "new customer \(customer.login)", deploymentID: deploymentID, actor: actor, at: now, on: db)
             try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer",
                                           entityID: String(customer.id!), action: "create", after: CustomerService.snapshot(customer))
@@ -159,7 +163,7 @@ public enum ResellerLedger {
 
     /// Charges one sale inside the caller's transaction: credits for postpaid, a unit of an open
     /// order for prepaid. Throws (and so rolls the transaction back) when it cannot be covered.
-    static func charge(_ r: ResellerModel, planID: Int, creditsPrice: Int64?, discountBasisPoints: Int, orderID: Int?, customerID: Int?,
+    static func charge(_ r: ResellerModel, kind: LedgerKind, planID: Int, creditsPrice: Int64?, discountBasisPoints: Int, orderID: Int?, customerID: Int?,
                        reason: String, deploymentID: UUID, actor: Principal, at now: Date, on db: any Database) async throws {
         let resellerID = try r.requireID()
         switch ResellerType(rawValue: r.resellerType) ?? .postpaid {
@@ -173,7 +177,7 @@ public enum ResellerLedger {
                 throw DomainError(.conflict, code: insufficientCredits,
                                   "Not enough credits: this costs \(cost) and \(r.name) has \(left). Ask the operator for more credits.")
             }
-            _ = try await write(Entry(from: LedgerAccount.reseller(resellerID), to: LedgerAccount.operatorSales, amount: cost, unit: "CREDITS",
+            _ = try await write(Entry(kind: kind, from: LedgerAccount.reseller(resellerID), to: LedgerAccount.operatorSales, amount: cost, unit: "CREDITS",
                                       reason: reason, resellerID: resellerID, customerID: customerID, planID: planID),
                                 deploymentID: deploymentID, actor: actor, at: now, on: db)
         case .prepaid:
@@ -189,7 +193,7 @@ public enum ResellerLedger {
             guard let order = try rows.first?.decode(column: "id", as: Int.self) else {
                 throw DomainError(.conflict, code: outOfStock, "No units left on an open order for this plan. Ask the operator to sell \(r.name) a new order.")
             }
-            _ = try await write(Entry(from: LedgerAccount.order(order), to: LedgerAccount.operatorSales, amount: 1, unit: "UNITS",
+            _ = try await write(Entry(kind: kind, from: LedgerAccount.order(order), to: LedgerAccount.operatorSales, amount: 1, unit: "UNITS",
                                       reason: reason, resellerID: resellerID, customerID: customerID, orderID: order, planID: planID),
                                 deploymentID: deploymentID, actor: actor, at: now, on: db)
         }
@@ -219,13 +223,64 @@ public enum ResellerLedger {
         if let product = try await ProductModel.find(c.productID, on: env.db) { c.status = CustomerService.status(c, product: product, now: now).rawValue }
         let creditsPrice = plan.creditsPrice, discount = assignment.discountBasisPoints
         try await env.write { db in
-            try await charge(r, planID: chosen, creditsPrice: creditsPrice, discountBasisPoints: discount, orderID: orderID, customerID: customerID,
+            try await charge(r, kind: .renewal, planID: chosen, creditsPrice: creditsPrice, discountBasisPoints: discount, orderID: orderID, customerID: customerID,
                              reason: "renewal of \(c.login)", deploymentID: deploymentID, actor: actor, at: now, on: db)
             try await c.save(on: db)
             try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer", entityID: String(customerID),
                                           action: "renew", before: before, after: CustomerService.snapshot(c))
         }
         return c
+    }
+
+    /// A reseller moves one of its own customers to another assigned product and plan, charged
+    /// like a sale of the new plan; the change and the charge are written together.
+    public static func changeProduct(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, customerID: Int,
+                                     productID: Int, planID: Int, orderID: Int? = nil) async throws -> CustomerModel {
+        let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
+        guard r.enabled else { throw DomainError(.forbidden, code: "reseller_disabled", "\(r.name) is disabled and cannot sell.") }
+        let c = try await CustomerService.find(env, actor: actor, deploymentID: deploymentID, id: customerID, resellerMayAct: true)
+        guard c.resellerID == resellerID else { throw DomainError.notFound("The customer") }
+        guard let assignment = try await ResellerProductModel.query(on: env.db).filter(\.$resellerID == resellerID).filter(\.$planID == planID).first(),
+              assignment.productID == productID else {
+            throw DomainError(.forbidden, code: "plan_not_assigned", "\(r.name) may not sell this plan.")
+        }
+        let before = CustomerService.snapshot(c)
+        let plan = try await CustomerService.applyProductChange(env, c, deploymentID: deploymentID, productID: productID, planID: planID, fromExpiry: false)
+        let now = env.now
+        let creditsPrice = plan.creditsPrice, discount = assignment.discountBasisPoints
+        try await env.write { db in
+            try await charge(r, kind: .productChange, planID: planID, creditsPrice: creditsPrice, discountBasisPoints: discount, orderID: orderID,
+                             customerID: customerID, reason: "product change of \(c.login) to \(plan.name)", deploymentID: deploymentID, actor: actor, at: now, on: db)
+            try await c.save(on: db)
+            try await AuditService.record(on: db, at: now, actor: actor, deploymentID: deploymentID, entityType: "customer", entityID: String(customerID),
+                                          action: "change_product", before: before, after: CustomerService.snapshot(c))
+        }
+        return c
+    }
+
+    /// A reseller sells an extra package to one of its own customers: only packages the operator
+    /// mapped to it, at the mapped credits price (or the plan's) less the mapped discount; the
+    /// package and the charge are written together.
+    public static func sellExtraPackage(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, customerID: Int,
+                                        planID: Int, synced: Bool, orderID: Int? = nil) async throws -> CustomerExtraPackageModel {
+        let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
+        guard r.enabled else { throw DomainError(.forbidden, code: "reseller_disabled", "\(r.name) is disabled and cannot sell.") }
+        let c = try await CustomerService.find(env, actor: actor, deploymentID: deploymentID, id: customerID, resellerMayAct: true)
+        guard c.resellerID == resellerID else { throw DomainError.notFound("The customer") }
+        let (e, plan) = try await CustomerService.buildExtraPackage(env, c, deploymentID: deploymentID, planID: planID, synced: synced)
+        guard let mapping = try await ResellerExtraPackageModel.query(on: env.db).filter(\.$resellerID == resellerID)
+            .filter(\.$extraPackageID == e.extraPackageID).first() else {
+            throw DomainError(.forbidden, code: "package_not_mapped", "\(r.name) may not sell this extra package; the operator maps packages under Extra Packages Mapping.")
+        }
+        let now = env.now
+        try await env.write { db in
+            try await e.create(on: db)
+            try await charge(r, kind: .extraPackage, planID: planID, creditsPrice: mapping.creditsPrice ?? plan.creditsPrice,
+                             discountBasisPoints: mapping.discountBasisPoints, orderID: orderID, customerID: customerID,
+                             reason: "extra package \(plan.name) for \(c.login)", deploymentID: deploymentID, actor: actor, at: now, on: db)
+            try await CustomerService.auditExtraPackage(e, actor: actor, deploymentID: deploymentID, at: now, on: db)
+        }
+        return e
     }
 
     /// Gives unused units of an order back to the operator (a partial refund); `cancel` refunds
@@ -246,7 +301,7 @@ public enum ResellerLedger {
                 throw DomainError(.conflict, code: "cannot_refund", "Only unused units of an open order can be refunded; \(o.remaining) unit(s) are unused.")
             }
             if n > 0 {
-                _ = try await write(Entry(from: LedgerAccount.order(orderID), to: LedgerAccount.operatorStock, amount: Int64(n), unit: "UNITS",
+                _ = try await write(Entry(kind: .unitRefund, from: LedgerAccount.order(orderID), to: LedgerAccount.operatorStock, amount: Int64(n), unit: "UNITS",
                                           reason: cancel ? "order cancelled" : "units refunded", resellerID: o.resellerID, orderID: orderID, planID: o.planID),
                                     deploymentID: deploymentID, actor: actor, at: now, on: db)
             }
@@ -270,7 +325,7 @@ public enum ResellerLedger {
                 throw DomainError(.conflict, code: "already_refunded", "This charge was already refunded.")
             }
             guard let balance = try await moveBalance(resellerID: resellerID, delta: e.amount, on: db) else { throw DomainError.notFound("The reseller") }
-            _ = try await write(Entry(from: LedgerAccount.operatorSales, to: LedgerAccount.reseller(resellerID), amount: e.amount, unit: "CREDITS",
+            _ = try await write(Entry(kind: .chargeRefund, from: LedgerAccount.operatorSales, to: LedgerAccount.reseller(resellerID), amount: e.amount, unit: "CREDITS",
                                       reason: reason.isEmpty ? "refund of entry \(entryID)" : reason, resellerID: resellerID, customerID: e.customerID,
                                       planID: e.planID, idempotencyKey: key),
                                 deploymentID: deploymentID, actor: actor, at: now, on: db)

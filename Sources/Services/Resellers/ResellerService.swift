@@ -25,6 +25,22 @@ public enum ResellerService {
 
     public static func create(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, input: Input) async throws -> ResellerModel {
         try actor.require(.crm, in: deploymentID)
+        try await validate(env, deploymentID: deploymentID, input).throwIfAny()
+        let r = ResellerModel()
+        r.deploymentID = deploymentID
+        apply(input, to: r)
+        r.enabled = true
+        r.balance = 0
+        try await env.write { db in
+            try await r.create(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller",
+                                          entityID: String(r.id!), action: "create",
+                                          after: ["name": r.name, "type": r.resellerType, "currency": r.currency, "creditLimit": String(r.creditLimit)])
+        }
+        return r
+    }
+
+    static func validate(_ env: ServiceEnvironment, deploymentID: UUID, _ input: Input) async throws -> FieldErrors {
         var errors = FieldErrors()
         if input.name.trimmingCharacters(in: .whitespaces).isEmpty { errors.add("name", "is required") }
         if !input.mobile.isEmpty && !Phone.isInternational(input.mobile) { errors.add("mobile", "must start with + and the country code") }
@@ -35,9 +51,10 @@ public enum ResellerService {
         if input.type == .postpaid && input.currency.uppercased() != CurrencyCode.credits.code {
             errors.add("currency", "postpaid resellers work in CREDITS (add it under CRM Settings › Currencies)")
         }
-        try errors.throwIfAny()
-        let r = ResellerModel()
-        r.deploymentID = deploymentID
+        return errors
+    }
+
+    static func apply(_ input: Input, to r: ResellerModel) {
         r.name = input.name.trimmingCharacters(in: .whitespaces)
         r.mobile = SearchKey.phone(input.mobile)
         r.email = input.email
@@ -47,16 +64,33 @@ public enum ResellerService {
         r.currency = input.currency.uppercased()
         r.allowAds = input.allowAds
         r.allowCustomLogin = input.allowCustomLogin
-        r.enabled = true
-        r.balance = 0
         r.creditLimit = input.creditLimit
+    }
+
+    /// "Update Reseller": contact data and settings. Switching between prepaid and postpaid is
+    /// refused while credits or unused units are left, so no value is stranded in the old kind.
+    public static func update(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, input: Input) async throws -> ResellerModel {
+        let r = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        try actor.require(.crm, in: deploymentID)
+        var errors = try await validate(env, deploymentID: deploymentID, input)
+        if input.type.rawValue != r.resellerType {
+            let open = try await ResellerOrderModel.query(on: env.db).filter(\.$resellerID == id).filter(\.$status == "open").all().contains { $0.remaining > 0 }
+            if r.balance != 0 || open { errors.add("type", "settle the balance and refund unused units before switching between prepaid and postpaid") }
+        }
+        try errors.throwIfAny()
+        let before = snapshot(r)
+        apply(input, to: r)
         try await env.write { db in
-            try await r.create(on: db)
+            try await r.save(on: db)
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller",
-                                          entityID: String(r.id!), action: "create",
-                                          after: ["name": r.name, "type": r.resellerType, "currency": r.currency, "creditLimit": String(r.creditLimit)])
+                                          entityID: String(id), action: "update", before: before, after: snapshot(r))
         }
         return r
+    }
+
+    static func snapshot(_ r: ResellerModel) -> [String: String?] {
+        ["name": r.name, "mobile": r.mobile, "email": r.email, "company": r.company, "address": r.address, "type": r.resellerType,
+         "currency": r.currency, "allowAds": String(r.allowAds), "allowCustomLogin": String(r.allowCustomLogin), "creditLimit": String(r.creditLimit)]
     }
 
     public static func find(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws -> ResellerModel {

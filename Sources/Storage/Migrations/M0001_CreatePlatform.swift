@@ -161,5 +161,6 @@ public enum StorageMigrations {
         M0006_CreateCurrenciesAndProducts(),
         M0007_CreateCustomers(),
         M0008_CreateResellersAndLedger(),
+        M0009_CreateResellerExtrasAndStock(),
     ]
 }

@@ -82,5 +82,43 @@ public final class LedgerEntryModel: Model, @unchecked Sendable {
     @OptionalField(key: "order_id") public var orderID: Int?
     @OptionalField(key: "plan_id") public var planID: Int?
     @OptionalField(key: "idempotency_key") public var idempotencyKey: String?
+    /// What the movement was (see `LedgerKind`); drives the performance page.
+    @OptionalField(key: "kind") public var kind: String?
+    public init() {}
+}
+
+/// An extra package a reseller may sell, at an optional credits price of its own and a discount.
+public final class ResellerExtraPackageModel: Model, @unchecked Sendable {
+    public static let schema = "reseller_extra_packages"
+    @ID(key: .id) public var id: UUID?
+    @Field(key: "reseller_id") public var resellerID: Int
+    @Field(key: "extra_package_id") public var extraPackageID: Int
+    /// Replaces the plan's credits price for this reseller when set.
+    @OptionalField(key: "credits_price") public var creditsPrice: Int64?
+    @Field(key: "discount_bp") public var discountBasisPoints: Int
+    public init() {}
+}
+
+/// A hostname that belongs to a reseller (its brand domain); unique across the installation.
+public final class ResellerDomainModel: Model, @unchecked Sendable {
+    public static let schema = "reseller_domains"
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "deployment_id") public var deploymentID: UUID
+    @Field(key: "reseller_id") public var resellerID: Int
+    @Field(key: "hostname") public var hostname: String
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+    public init() {}
+}
+
+/// How the TV apps look for a reseller's customers.
+public final class ResellerBrandingModel: Model, @unchecked Sendable {
+    public static let schema = "reseller_branding"
+    @ID(custom: "reseller_id", generatedBy: .user) public var id: Int?
+    @OptionalField(key: "background_id") public var backgroundID: UUID?
+    @OptionalField(key: "logo_id") public var logoID: UUID?
+    /// "#RRGGBB" or empty for the app default.
+    @Field(key: "selection_colour") public var selectionColour: String
+    @Field(key: "support_text") public var supportText: String
+    @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
     public init() {}
 }
