@@ -6,6 +6,7 @@ func routes(_ app: Application) throws {
     V1Controller.register(app)
     V1CRMController.register(app)
     V1ResellerController.register(app)
+    MediaController.register(app)
 
     // Console: sessions and CSRF on every page, login required on all but the login page.
     let console = app.grouped(app.sessions.middleware).grouped(CSRFMiddleware())
@@ -22,5 +23,7 @@ func routes(_ app: Application) throws {
     CustomerBulkController.register(signedIn)
     CustomersController.register(signedIn)
     ResellersController.register(signedIn)
+    ResellerPagesController.register(signedIn)
+    StockController.register(signedIn)
     PortalController.register(signedIn)
 }

@@ -22,6 +22,8 @@ enum Layout {
                 item("Dashboard", "/portal", .resellerPortal),
                 item("My customers", "/portal/customers", .resellerPortal),
                 item("Balance log", "/portal/ledger", .resellerPortal),
+                item("Performance", "/portal/performance", .resellerPortal),
+                item("Branding", "/portal/branding", .resellerPortal),
             ]),
             ("Top panel", [
                 actor.resellerID == nil ? item("Home", "/", .viewHome) : nil,
@@ -36,7 +38,7 @@ enum Layout {
             ]),
             ("CMS", ["Channels", "Movies", "Series", "Education", "Music", "Apps", "Import/Export", "Transcoders", "Settings"].map { item($0, nil, .cms) }),
             ("CRM", [item("Customers", "/crm/customers", .crm)]
-                + ["Tickets", "Stocks", "Dealers"].map { item($0, nil, .crm) }
+                + [item("Tickets", nil, .crm), item("Stocks", "/crm/stock", .crm), item("Models", "/crm/models", .crm), item("Dealers", "/crm/dealers", .crm)]
                 + [item("Resellers", "/crm/resellers", .crm)]
                 + [item("Products", "/crm/products", .crm)]
                 + ["Advertisement", "Webshops", "Communication"].map { item($0, nil, .crm) }

@@ -274,7 +274,13 @@ struct Section: Encodable {
     var download: Download? = nil
     /// A row of buttons (POST with CSRF) or links.
     var actions: [RowAction] = []
+    /// A line chart drawn as inline SVG.
+    var chart: ChartVM? = nil
+    /// Images shown as previews (branding).
+    var images: [ImagePreview] = []
 }
+
+struct ImagePreview: Encodable { var label: String; var src: String; var caption: String }
 
 struct SectionsVM: Encodable {
     var heading: String

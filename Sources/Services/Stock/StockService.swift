@@ -74,6 +74,29 @@ public enum StockService {
         }
     }
 
+    /// Boxes and (untrashed) customers per dealer.
+    public static func dealerUsage(_ env: ServiceEnvironment, deploymentID: UUID) async throws -> (boxes: [Int: Int], customers: [Int: Int]) {
+        let boxes = try await env.db.sql.raw("""
+            SELECT dealer_id AS k, COUNT(*) AS n FROM stock_items WHERE deployment_id = \(bind: deploymentID) AND dealer_id IS NOT NULL GROUP BY dealer_id
+            """).all()
+        let customers = try await env.db.sql.raw("""
+            SELECT dealer_id AS k, COUNT(*) AS n FROM customers
+            WHERE deployment_id = \(bind: deploymentID) AND dealer_id IS NOT NULL AND deleted_at IS NULL GROUP BY dealer_id
+            """).all()
+        return (try keyed(boxes), try keyed(customers))
+    }
+
+    /// Boxes per model.
+    public static func modelUsage(_ env: ServiceEnvironment, deploymentID: UUID) async throws -> [Int: Int] {
+        try keyed(try await env.db.sql.raw("SELECT model_id AS k, COUNT(*) AS n FROM stock_items WHERE deployment_id = \(bind: deploymentID) GROUP BY model_id").all())
+    }
+
+    static func keyed(_ rows: [any SQLRow]) throws -> [Int: Int] {
+        var out: [Int: Int] = [:]
+        for r in rows { out[try r.decode(column: "k", as: Int.self)] = try r.decode(column: "n", as: Int.self) }
+        return out
+    }
+
     // MARK: Models
 
     public static let modelKinds = ["stb", "stick", "smart-tv", "other"]

@@ -15,6 +15,14 @@ struct CRMContext {
     var deploymentID: UUID { deployment.id! }
     var zone: TimeZone { TimeZone(identifier: deployment.timeZone) ?? TimeZone(identifier: "UTC")! }
 
+    /// yyyy-MM (the statement month) in the deployment's zone.
+    func month(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM"
+        f.timeZone = zone
+        return f.string(from: date)
+    }
+
     /// yyyy-MM-dd in the deployment's zone.
     func day(_ date: Date?) -> String {
         guard let date else { return "" }

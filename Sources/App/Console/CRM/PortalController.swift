@@ -15,11 +15,17 @@ enum PortalController {
         p.get("customers", "new", use: newCustomer)
         p.post("customers", use: sell)
         p.get("credentials", use: credentials)
+        p.get("customers", ":id", use: customer)
         p.post("customers", ":id", "renew", use: renew)
+        p.post("customers", ":id", "change-product", use: changeProduct)
+        p.post("customers", ":id", "extra-packages", use: sellExtraPackage)
         p.post("customers", ":id", "disable", use: disable)
         p.post("customers", ":id", "enable", use: enable)
         p.get("ledger", use: ledger)
         p.get("statement.csv", use: statement)
+        p.get("performance", use: performance)
+        p.get("branding", use: branding)
+        p.on(.POST, "branding", body: .collect(maxSize: "6mb"), use: saveBranding)
     }
 
     struct Ctx {
@@ -83,7 +89,7 @@ enum PortalController {
         let tq = TableQuery(req, path: "/portal/customers", filterNames: ["before"])
         let rows = page.customers.map { c -> Row in
             let disabled = c.status == CustomerStatus.disabled.rawValue
-            return Row(cells: [Cell(String(c.id!), mono: true), Cell(c.login), Cell([c.firstName, c.lastName].filter { !$0.isEmpty }.joined(separator: " ")),
+            return Row(cells: [Cell(String(c.id!), href: "/portal/customers/\(c.id!)", mono: true), Cell(c.login, href: "/portal/customers/\(c.id!)"), Cell([c.firstName, c.lastName].filter { !$0.isEmpty }.joined(separator: " ")),
                                Cell(CustomerStatus(rawValue: c.status)?.label ?? c.status, badge: CustomersController.badge(CustomerStatus(rawValue: c.status))),
                                Cell(c.expiresAt.map { x.dates.string($0) } ?? "at first login")],
                        actions: [RowAction(label: "Renew", href: nil, postTo: "/portal/customers/\(c.id!)/renew", danger: false),
@@ -149,16 +155,131 @@ enum PortalController {
         return try await CustomersController.renderCredentials(req, customerPath: "/portal/customers")
     }
 
-    static func act(_ req: Request, _ body: (Ctx, Int) async throws -> String) async throws -> Response {
+    /// A POST on one customer; `back` returns to that customer's page instead of the list.
+    static func act(_ req: Request, back: Bool = false, _ body: (Ctx, Int) async throws -> String) async throws -> Response {
         let x = try await ctx(req)
         let id = try req.parameters.require("id", as: Int.self)
-        return try await req.flashing(redirectTo: "/portal/customers") { try await body(x, id) }
+        return try await req.flashing(redirectTo: back ? "/portal/customers/\(id)" : "/portal/customers") { try await body(x, id) }
+    }
+
+    struct ActionForm: Content { var plan: String?; var synced: String? }
+
+    /// "productID:planID" from a plan select.
+    static func planChoice(_ f: ActionForm) -> (product: Int, plan: Int)? {
+        let parts = (f.plan ?? "").split(separator: ":").compactMap { Int($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
     }
 
     static func renew(_ req: Request) async throws -> Response {
-        try await act(req) { x, id in
-            let c = try await ResellerLedger.renew(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: x.resellerID, customerID: id)
+        let f = try req.content.decode(ActionForm.self)
+        return try await act(req) { x, id in
+            let c = try await ResellerLedger.renew(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: x.resellerID, customerID: id,
+                                                   planID: planChoice(f)?.plan)
             return "Customer \(id) renewed until \(x.dates.string(c.expiresAt))."
+        }
+    }
+
+    static func changeProduct(_ req: Request) async throws -> Response {
+        let f = try req.content.decode(ActionForm.self)
+        return try await act(req, back: true) { x, id in
+            guard let choice = planChoice(f) else { throw DomainError.validation(["plan": "choose a plan"]) }
+            let c = try await ResellerLedger.changeProduct(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: x.resellerID, customerID: id,
+                                                           productID: choice.product, planID: choice.plan)
+            return "Customer \(id) moved to the new plan until \(x.dates.string(c.expiresAt))."
+        }
+    }
+
+    static func sellExtraPackage(_ req: Request) async throws -> Response {
+        let f = try req.content.decode(ActionForm.self)
+        return try await act(req, back: true) { x, id in
+            guard let planID = Int(f.plan ?? "") else { throw DomainError.validation(["plan": "choose an extra package"]) }
+            let e = try await ResellerLedger.sellExtraPackage(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: x.resellerID, customerID: id,
+                                                              planID: planID, synced: Bool(checkbox: f.synced))
+            return "Extra package added until \(x.dates.string(e.expiresAt))."
+        }
+    }
+
+    /// One of the reseller's own customers: subscription, add-ons and what the reseller can do.
+    static func customer(_ req: Request) async throws -> Response {
+        let x = try await ctx(req)
+        let id = try req.parameters.require("id", as: Int.self)
+        let c = try await CustomerService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: id, resellerMayAct: true)
+        let product = try await ProductModel.find(c.productID, on: req.db)
+        let plan = c.planID == nil ? nil : try await PaymentPlanModel.find(c.planID!, on: req.db)
+        let offer = try await offer(x, req.db)
+        let base = "/portal/customers/\(id)"
+        var sections = [Section(title: nil, details: [
+            KeyValue(key: "Login", value: c.login, mono: true),
+            KeyValue(key: "Name", value: [c.firstName, c.lastName].filter { !$0.isEmpty }.joined(separator: " "), mono: false),
+            KeyValue(key: "Status", value: CustomerStatus(rawValue: c.status)?.label ?? c.status, mono: false),
+            KeyValue(key: "Product", value: [product?.name, plan?.name].compactMap { $0 }.joined(separator: " — "), mono: false),
+            KeyValue(key: "Expires", value: c.expiresAt.map { x.dates.string($0) } ?? "at first login", mono: false),
+        ])]
+        let sameProduct = offer.filter { $0.plan.productID == c.productID }
+        sections.append(Section(title: "Renew", intro: "Adds one period from the current expiry; charged like a sale.",
+                                form: FormVM(heading: "", intro: nil, action: "\(base)/renew", fields: [
+                                    Field("plan", "Plan", type: "select", options: sameProduct.map { FieldOption(value: $0.key, label: $0.label, selected: $0.plan.id == c.planID) })],
+                                             submitLabel: "Renew", cancelHref: nil, formError: sameProduct.isEmpty ? "You may not sell any plan of this customer's product." : nil)))
+        let otherProducts = offer.filter { $0.plan.productID != c.productID }
+        if !otherProducts.isEmpty {
+            sections.append(Section(title: "Change product", intro: "Starts the new plan now; charged like a sale of the new plan.",
+                                    form: FormVM(heading: "", intro: nil, action: "\(base)/change-product", fields: [
+                                        Field("plan", "New plan", type: "select", options: otherProducts.map { FieldOption(value: $0.key, label: $0.label, selected: false) })],
+                                                 submitLabel: "Change product", cancelHref: nil, formError: nil)))
+        }
+        let addOns = try await extraOffer(x, productID: c.productID, req.db)
+        let owned = try await CustomerExtraPackageModel.query(on: req.db).filter(\.$customerID == id).sort(\.$id).all()
+        let packageNames = Dictionary(uniqueKeysWithValues: try await ExtraPackageModel.query(on: req.db).filter(\.$productID == c.productID).all().map { ($0.id!, $0.name) })
+        sections.append(Section(title: "Extra packages",
+                                table: .simple(["Package", "Until"], owned.map { e in
+                                    Row(cells: [Cell(packageNames[e.extraPackageID] ?? "#\(e.extraPackageID)"), Cell(x.dates.string(e.synced ? (c.expiresAt ?? e.expiresAt) : e.expiresAt))], actions: [])
+                                }, empty: "None."),
+                                form: addOns.isEmpty ? nil : FormVM(heading: "", intro: nil, action: "\(base)/extra-packages", fields: [
+                                    Field("plan", "Extra package", type: "select", options: addOns.map { FieldOption(value: String($0.plan.id!), label: $0.label, selected: false) }),
+                                    Field("synced", "End together with the subscription", type: "checkbox")],
+                                                                    submitLabel: "Add extra package", cancelHref: nil, formError: nil)))
+        let disabled = c.status == CustomerStatus.disabled.rawValue
+        sections.append(Section(title: nil, actions: [RowAction(label: disabled ? "Enable" : "Disable", href: nil, postTo: "\(base)/\(disabled ? "enable" : "disable")", danger: !disabled)]))
+        let vm = SectionsVM(heading: "Customer \(id)", intro: nil, buttons: [Button(label: "My customers", href: "/portal/customers", primary: false)], tabs: [], sections: sections)
+        return try await Layout.render(req, "sections", title: "Customer \(id)", vm)
+    }
+
+    /// The extra-package plans of a product this reseller may sell, with what one costs it.
+    static func extraOffer(_ x: Ctx, productID: Int, _ db: any Database) async throws -> [(label: String, plan: PaymentPlanModel)] {
+        let mappings = try await ResellerExtras.extraPackageMappings(x.env, resellerID: x.resellerID)
+        var out: [(String, PaymentPlanModel)] = []
+        for m in mappings {
+            guard let pkg = try await ExtraPackageModel.find(m.extraPackageID, on: db), pkg.productID == productID else { continue }
+            for plan in try await PaymentPlanModel.query(on: db).filter(\.$extraPackageID == m.extraPackageID).sort(\.$id).all() {
+                let cost = x.reseller.resellerType == ResellerType.postpaid.rawValue
+                    ? "\(ResellerPricing.charge(creditsPrice: m.creditsPrice ?? plan.creditsPrice ?? 0, discountBasisPoints: m.discountBasisPoints)) credits"
+                    : "1 unit"
+                out.append(("\(pkg.name) — \(plan.name) — costs \(cost)", plan))
+            }
+        }
+        return out
+    }
+
+    static func performance(_ req: Request) async throws -> Response {
+        let x = try await ctx(req)
+        let months = try await ResellerPerformance.monthly(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: x.resellerID)
+        let vm = SectionsVM(heading: "Performance", intro: nil, buttons: [], tabs: [], sections: ResellerViews.performanceSections(x.reseller, months))
+        return try await Layout.render(req, "sections", title: "Performance", vm)
+    }
+
+    static func branding(_ req: Request) async throws -> Response {
+        let x = try await ctx(req)
+        let b = try await ResellerExtras.branding(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: x.resellerID)
+        let vm = SectionsVM(heading: "Branding", intro: ResellerViews.brandingIntro, buttons: [], tabs: [],
+                            sections: try await ResellerViews.brandingSections(req, b, action: "/portal/branding", form: nil))
+        return try await Layout.render(req, "sections", title: "Branding", vm)
+    }
+
+    static func saveBranding(_ req: Request) async throws -> Response {
+        let x = try await ctx(req)
+        return try await ResellerViews.saveBranding(req, env: x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: x.resellerID,
+                                                    action: "/portal/branding") { sections, status in
+            try await Layout.render(req, "sections", title: "Branding", SectionsVM(heading: "Branding", intro: ResellerViews.brandingIntro, buttons: [], tabs: [], sections: sections), status: status)
         }
     }
 

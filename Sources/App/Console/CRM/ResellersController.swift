@@ -70,6 +70,15 @@ enum ResellersController {
         ], submitLabel: "Create Reseller", cancelHref: "/crm/resellers", formError: nil)
     }
 
+    static func input(_ f: ResellerForm) throws -> ResellerService.Input {
+        var input = ResellerService.Input(name: f.name ?? "", type: ResellerType(rawValue: f.type ?? "") ?? .postpaid)
+        input.mobile = f.mobile ?? ""; input.email = f.email ?? ""; input.company = f.company ?? ""; input.address = f.address ?? ""
+        input.currency = f.currency ?? ""; input.allowAds = Bool(checkbox: f.allowAds); input.allowCustomLogin = Bool(checkbox: f.allowCustomLogin)
+        guard let limit = Int64(f.creditLimit?.isEmpty == false ? f.creditLimit! : "0") else { throw DomainError.validation(["creditLimit": "must be a whole number of credits"]) }
+        input.creditLimit = limit
+        return input
+    }
+
     static func newForm(_ req: Request) async throws -> Response {
         let ctx = try await req.crm()
         return try await Layout.render(req, "form", title: "Add a Reseller", form(ctx, ResellerForm()))
@@ -79,11 +88,7 @@ enum ResellersController {
         let ctx = try await req.crm()
         let f = try req.content.decode(ResellerForm.self)
         do {
-            var input = ResellerService.Input(name: f.name ?? "", type: ResellerType(rawValue: f.type ?? "") ?? .postpaid)
-            input.mobile = f.mobile ?? ""; input.email = f.email ?? ""; input.company = f.company ?? ""; input.address = f.address ?? ""
-            input.currency = f.currency ?? ""; input.allowAds = Bool(checkbox: f.allowAds); input.allowCustomLogin = Bool(checkbox: f.allowCustomLogin)
-            guard let limit = Int64(f.creditLimit?.isEmpty == false ? f.creditLimit! : "0") else { throw DomainError.validation(["creditLimit": "must be a whole number of credits"]) }
-            input.creditLimit = limit
+            let input = try input(f)
             let r = try await ResellerService.create(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, input: input)
             req.flash(.success, "\(r.name) created. Assign the plans it may sell below.")
             return req.redirect(to: "/crm/resellers/\(r.id!)", redirectType: .normal)
@@ -152,7 +157,9 @@ enum ResellersController {
         }, empty: "No movement yet.")))
         let vm = SectionsVM(heading: "Reseller \(id) — \(r.name)", intro: postpaid ? "Postpaid" : "Prepaid",
                             buttons: [Button(label: "Customers", href: "/crm/customers?reseller=\(id)", primary: false),
-                                      Button(label: "Statement (CSV)", href: "/crm/resellers/\(id)/statement.csv", primary: false)], tabs: [], sections: sections)
+                                      Button(label: "Statement (CSV)", href: "/crm/resellers/\(id)/statement.csv", primary: false),
+                                      Button(label: "This month (CSV)", href: "/crm/resellers/\(id)/statement.csv?month=\(ctx.month(ctx.env.now))", primary: false)],
+                            tabs: ResellerPagesController.tabs(id, active: "Details"), sections: sections)
         return try await Layout.render(req, "sections", title: r.name, vm)
     }
 
