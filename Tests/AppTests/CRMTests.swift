@@ -274,15 +274,7 @@ func utcText(_ d: Date?) -> String {
     }
 
     func upload(_ b: inout Browser, _ name: String, _ data: Data) async throws -> TestingHTTPResponse {
-        let boundary = "tvms-test-boundary"
-        var body = Data()
-        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(b.csrf)\r\n".utf8))
-        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
-        body.append(data)
-        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
-        var h = b.headers
-        h.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
-        return try await b.app.testing().sendRequest(.POST, "/crm/customers/import", headers: h, body: ByteBuffer(data: body))
+        try await b.upload("/crm/customers/import", files: [("file", name, data)])
     }
 
     /// A minimal real workbook: shared strings, one sheet, relationships.

@@ -127,6 +127,27 @@ struct Browser {
         return res
     }
 
+    /// Posts a multipart form (file uploads) with this session's CSRF token.
+    @discardableResult
+    mutating func upload(_ path: String, fields: [(String, String)] = [], files: [(field: String, filename: String, data: Data)]) async throws -> TestingHTTPResponse {
+        let boundary = "tvms-test-boundary"
+        var body = Data()
+        for (name, value) in fields + [("_csrf", csrf)] {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        for f in files {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(f.field)\"; filename=\"\(f.filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
+            body.append(f.data)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        var h = headers
+        h.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+        let res = try await app.testing().sendRequest(.POST, path, headers: h, body: ByteBuffer(data: body))
+        remember(res)
+        return res
+    }
+
     func encode(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? s
     }

@@ -9,6 +9,9 @@ Every test logs in afresh and reads the balance, the stock and the counts from t
 pages before it acts, so that any one of them can run alone (-k) and in any
 order on the shared server; the one that takes credits away gives them back.
 Screenshots: <artifacts>/screenshots/portal-NN-*.png.
+
+The last three tests check known product bugs: they call pytest.xfail() only when
+they see exactly that bug (anything else fails) and pass once it is fixed.
 """
 from __future__ import annotations
 
@@ -22,9 +25,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
+import htmlutil
 from browser import (BUTTON_LINK, body_text, click_and_load, details, fill, flash, go, heading,
                      login, path, shot, submit, wait, wait_path)
-import htmlutil
 from support import Console, form_action
 
 POSTPAID = "postpaid@demo.tvms"
@@ -436,9 +439,10 @@ def test_portal_isolation(driver, server):
         if action == "renew":
             shot(driver, "portal-13-foreign-renew-404.png")
 
-    # (No customer page exists in the portal at all: see test_portal_credentials_open_customer_link.)
+    # The other reseller's customer page: 404 (binaries before 8121e39 have no portal
+    # customer page at all, see test_portal_credentials_open_customer_link).
     go(driver, server, f"/portal/customers/{foreign_id}")
-    assert error_page(driver)[0] == "404 · Not Found"
+    assert error_page(driver)[0] == "404 · Not Found", f"/portal/customers/{foreign_id}: {body_text(driver)[:300]}"
 
     for page in ("/crm/resellers", "/crm/customers", f"/crm/customers/{foreign_id}",
                  "/crm/resellers/2/statement.csv", "/system-users"):
@@ -459,8 +463,7 @@ def test_portal_isolation(driver, server):
         f"customer {foreign_id} changed: {rows}; was {foreign_status}, {foreign_expires}"
 
 
-# Known product bugs: each of these tests calls pytest.xfail() only on seeing exactly
-# that bug (anything else fails), and passes once the bug is fixed.
+# ------------------------------------------------------ known product bugs ---
 
 def known_bug(found: bool, what: str):
     if found:

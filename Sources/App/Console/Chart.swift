@@ -23,7 +23,7 @@ struct ChartVM: Encodable {
         self.title = title
         self.width = width
         self.height = height
-        let left = 56, right = 16, top = 34, bottom = 36
+        let left = 56, right = 36, top = 34, bottom = 36
         let plotW = width - left - right, plotH = height - top - bottom
         let maxValue = max(1, input.flatMap(\.values).max() ?? 1)
         let step = Self.niceStep(maxValue)

@@ -18,7 +18,8 @@ enum Layout {
             return NavItem(label: label, href: href, active: active, disabled: false)
         }
         let sections: [(String, [NavItem?])] = [
-            ("Reseller portal", [
+            // Only a reseller's own account has a portal; operator staff manage resellers under CRM.
+            ("Reseller portal", actor.resellerID == nil ? [] : [
                 item("Dashboard", "/portal", .resellerPortal),
                 item("My customers", "/portal/customers", .resellerPortal),
                 item("Balance log", "/portal/ledger", .resellerPortal),

@@ -106,6 +106,24 @@ public enum DemoData {
         _ = try await ResellerLedger.placeOrder(env, actor: actor, deploymentID: id, resellerID: pre.requireID(), planID: month.requireID(), quantity: 3, unitPrice: 800, currency: "EUR", paid: true)
         for i in 1...3 { _ = try await ResellerLedger.sell(env, actor: actor, deploymentID: id, resellerID: pre.requireID(), input: sale("Prepaid customer \(i)")) }
         _ = try await ResellerLedger.placeOrder(env, actor: actor, deploymentID: id, resellerID: pre.requireID(), planID: month.requireID(), quantity: 10, unitPrice: 800, currency: "EUR", paid: true)
+
+        // The postpaid reseller may sell the Sports add-on (at its plan's 5 credits, 10 % off).
+        if let sports = try await ExtraPackageModel.query(on: env.db).filter(\.$productID == basic.id!).filter(\.$name == "Sports").first() {
+            try await ResellerExtras.mapExtraPackage(env, actor: actor, deploymentID: id, resellerID: post.requireID(), extraPackageID: sports.requireID(),
+                                                     creditsPrice: "", discountPercent: "10")
+        }
+        try await loadStock(env, deploymentID: id, actor: actor)
+    }
+
+    /// A dealer, a set-top-box model and five boxes in stock, ready to assign to a customer.
+    static func loadStock(_ env: ServiceEnvironment, deploymentID id: UUID, actor: Principal) async throws {
+        var dealer = StockService.DealerInput(name: "Demo Box Distribution")
+        dealer.contact = "Piet Jansen"
+        dealer.email = "boxes@example.com"
+        let d = try await StockService.saveDealer(env, actor: actor, deploymentID: id, id: nil, input: dealer)
+        let model = try await StockService.createModel(env, actor: actor, deploymentID: id, name: "MAG 524", vendor: "Infomir", kind: "stb")
+        let rows = (1...5).map { i in (line: i, fields: [String(format: "00:1A:79:00:00:%02X", i), "DEMO-524-\(i)"]) }
+        _ = try await StockService.importCSV(env, actor: actor, deploymentID: id, rows: rows, defaultModelID: model.requireID(), defaultDealerID: d.requireID())
     }
 
     public static var loginsText: String {
