@@ -14,8 +14,7 @@ enum Layout {
         func item(_ label: String, _ href: String?, _ permission: Permission?) -> NavItem? {
             if let permission, !actor.may(permission) { return nil }
             guard let href else { return NavItem(label: label, href: nil, active: false, disabled: true) }
-            let active = href == "/" ? path == "/" : (path == href || path.hasPrefix(href + "/"))
-            return NavItem(label: label, href: href, active: active, disabled: false)
+            return NavItem(label: label, href: href, active: false, disabled: false)
         }
         let sections: [(String, [NavItem?])] = [
             // Only a reseller's own account has a portal; operator staff manage resellers under CRM.
@@ -52,8 +51,16 @@ enum Layout {
                 item("My account & tokens", "/account", nil),
             ]),
         ]
+        // One item is highlighted: the one whose address is the longest prefix of this page's
+        // (so /portal/customers/7 marks "My customers", not also "Dashboard" at /portal).
+        func matches(_ href: String) -> Bool { href == "/" ? path == "/" : (path == href || path.hasPrefix(href + "/")) }
+        let best = sections.flatMap { $0.1 }.compactMap { $0?.href }.filter(matches).max { $0.count < $1.count }
         return sections.compactMap { title, items in
-            let list = items.compactMap { $0 }
+            let list = items.compactMap { $0 }.map { i in
+                var i = i
+                i.active = i.href != nil && i.href == best
+                return i
+            }
             return list.isEmpty ? nil : NavSection(title: title, items: list)
         }
     }

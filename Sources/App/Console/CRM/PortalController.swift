@@ -66,6 +66,7 @@ enum PortalController {
             sections.append(Section(title: "Balance", details: [KeyValue(key: "Credits", value: "\(x.reseller.balance)", mono: false)]))
         } else {
             let orders = try await ResellerOrderModel.query(on: req.db).filter(\.$resellerID == x.resellerID).filter(\.$status == "open").all()
+                .filter { $0.remaining > 0 }
             sections.append(Section(title: "Stock", table: .simple(["Order", "Units left", "Of"], orders.map {
                 Row(cells: [Cell(String($0.id!), mono: true), Cell(String($0.remaining), badge: $0.remaining > 0 ? "ok" : "danger"), Cell(String($0.quantity))], actions: [])
             }, empty: "No open order: ask the operator for a new one.")))
@@ -99,7 +100,7 @@ enum PortalController {
                             buttons: [Button(label: "Sell a subscription", href: "/portal/customers/new", primary: true)],
                             filters: [Filter(name: "q", label: "Search login, name, e-mail or phone", type: "text", value: q.search, options: [])],
                             filterAction: "/portal/customers", columns: ["ID", "Login", "Name", "Status", "Expires"].map { Column(label: $0, sortHref: nil, indicator: "") },
-                            rows: rows, emptyText: "No customer yet.",
+                            rows: rows, emptyText: q.search.isEmpty ? "No customer yet." : "No customer matches \u{201C}\(q.search)\u{201D}.",
                             pager: Pager(summary: "\(page.customers.count) shown, newest first", prevHref: nil,
                                          nextHref: page.hasOlder ? tq.href(["before": page.customers.last.map { String($0.id!) }]) : nil))
         return try await Layout.render(req, "table", title: "My customers", table)

@@ -115,7 +115,7 @@ enum ResellersController {
         }
         let postpaid = r.resellerType == ResellerType.postpaid.rawValue
         var sections: [Section] = [Section(title: nil, details: [
-            KeyValue(key: postpaid ? "Balance" : "Type", value: postpaid ? "\(r.balance) CREDITS" + (r.creditLimit > 0 ? " (may go down to −\(r.creditLimit))" : "") : "Prepaid", mono: false),
+            KeyValue(key: postpaid ? "Balance" : "Type", value: postpaid ? "\(r.balance) credits" + (r.creditLimit > 0 ? " (may go down to −\(r.creditLimit))" : "") : "Prepaid", mono: false),
             KeyValue(key: "Status", value: r.enabled ? "Enabled" : "Disabled: cannot log in or sell; its customers keep their service", mono: false),
             KeyValue(key: "Custom usernames", value: r.allowCustomLogin ? "allowed" : "not allowed", mono: false),
             KeyValue(key: "Advertisement", value: r.allowAds ? "allowed" : "not allowed", mono: false),
@@ -151,9 +151,12 @@ enum ResellersController {
                                     Field("email", "E-mail", type: "email", value: loginEmail ?? ""), Field("password", "Password", type: "password", autocomplete: "new-password")],
                                              submitLabel: loginEmail == nil ? "Create login" : "Update login", cancelHref: nil, formError: nil)))
         let entries = try await LedgerEntryModel.query(on: req.db).filter(\.$resellerID == id).sort(\.$id, .descending).limit(200).all()
-        sections.append(Section(title: "Balance log", table: .simple(["When", "What", "Amount", "From", "To", "Why", "By"], entries.map { e in
-            Row(cells: [Cell(ctx.dates.string(e.at)), Cell(e.unit == "CREDITS" ? "credits" : "units"), Cell(String(e.amount)), Cell(e.fromAccount, mono: true),
-                        Cell(e.toAccount, mono: true), Cell(e.reason), Cell(e.actorLabel)], actions: [])
+        let me = LedgerAccount.reseller(id)
+        sections.append(Section(title: "Balance log", intro: "The newest 200 movements; the statement CSV has every one, with its accounts.",
+                                table: .simple(["When", "Movement", "Why", "By"], entries.map { e in
+            let incoming = e.toAccount == me || e.toAccount.hasPrefix("order:")
+            return Row(cells: [Cell(ctx.dates.string(e.at)), Cell("\(incoming ? "+" : "−")\(e.amount) \(e.unit == "CREDITS" ? "credits" : "unit(s)")"),
+                               Cell(e.reason), Cell(e.actorLabel)], actions: [])
         }, empty: "No movement yet.")))
         let vm = SectionsVM(heading: "Reseller \(id) — \(r.name)", intro: postpaid ? "Postpaid" : "Prepaid",
                             buttons: [Button(label: "Customers", href: "/crm/customers?reseller=\(id)", primary: false),
