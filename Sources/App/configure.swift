@@ -62,6 +62,8 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     // Console forms (bulk selections) and JSON bodies can exceed Vapor's 16 KB default; uploads
     // declare their own limit on their route.
     app.routes.defaultMaxBodySize = "4mb"
+    // The business API's paths are matched without regard to case, as TVMS does (/api/AddCustomer/addcustomer).
+    app.routes.caseInsensitive = true
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "tvms-session"
     let secure = config.secureCookies

@@ -7,6 +7,7 @@ func routes(_ app: Application) throws {
     V1CRMController.register(app)
     V1ResellerController.register(app)
     MediaController.register(app)
+    BillingEndpoints.register(app)
 
     // Console: sessions and CSRF on every page, login required on all but the login page.
     let console = app.grouped(app.sessions.middleware).grouped(CSRFMiddleware())

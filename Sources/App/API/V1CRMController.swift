@@ -384,12 +384,12 @@ enum V1CRMController {
         var mappingId: String?; var resellerId: Int?; var dealerId: Int?
 
         func contact(over c: CustomerModel?) -> CustomerService.Contact {
-            var o = CustomerService.Contact()
-            o.title = title ?? c?.title ?? ""; o.firstName = firstName ?? c?.firstName ?? ""; o.lastName = lastName ?? c?.lastName ?? ""
-            o.street = street ?? c?.street ?? ""; o.zip = zip ?? c?.zip ?? ""; o.city = city ?? c?.city ?? ""; o.state = state ?? c?.state ?? ""
-            o.country = country ?? c?.country ?? ""; o.phone = phone ?? c?.phone ?? ""; o.mobile = mobile ?? c?.mobile ?? ""; o.email = email ?? c?.email ?? ""
-            o.facility = facility ?? c?.facility ?? ""; o.comment = comment ?? c?.comment ?? ""; o.mappingID = mappingId ?? c?.mappingID ?? ""
-            o.resellerID = resellerId ?? c?.resellerID; o.dealerID = dealerId ?? c?.dealerID
+            var o = c.map(CustomerService.contact(of:)) ?? CustomerService.Contact()
+            o.title = title ?? o.title; o.firstName = firstName ?? o.firstName; o.lastName = lastName ?? o.lastName
+            o.street = street ?? o.street; o.zip = zip ?? o.zip; o.city = city ?? o.city; o.state = state ?? o.state
+            o.country = country ?? o.country; o.phone = phone ?? o.phone; o.mobile = mobile ?? o.mobile; o.email = email ?? o.email
+            o.facility = facility ?? o.facility; o.comment = comment ?? o.comment; o.mappingID = mappingId ?? o.mappingID
+            o.resellerID = resellerId ?? o.resellerID; o.dealerID = dealerId ?? o.dealerID
             return o
         }
     }

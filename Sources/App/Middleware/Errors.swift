@@ -49,6 +49,14 @@ struct AppErrorMiddleware: AsyncMiddleware {
             if status == .internalServerError {
                 request.logger.report(error: error)
             }
+            if BillingAPI.isBillingPath(request.url.path) {
+                let e = error as? DomainError ?? DomainError(.invalid, code: code, message)
+                var response = try BillingAPI.errorResponse(e)
+                if !(error is DomainError) {
+                    response = try BillingAPI.encode(BillingReply(status: status, ["Message": .string(message), "Code": .string(code)]))
+                }
+                return response
+            }
             if Self.wantsJSON(request) {
                 let body = APIErrorBody(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields))
                 let response = Response(status: status)

@@ -83,6 +83,12 @@ public enum Country {
         s.count == 2 && s.allSatisfy { $0.isASCII && $0.isUppercase } && Locale.Region(s).isISORegion
     }
 
+    /// "Netherlands" / "netherlands" → "NL" (billing modules send English names).
+    public static func code(forName name: String) -> String? {
+        let n = name.trimmingCharacters(in: .whitespaces)
+        return all.first { $0.name.caseInsensitiveCompare(n) == .orderedSame }?.code
+    }
+
     public static var all: [(code: String, name: String)] {
         Locale.Region.isoRegions.filter { $0.identifier.count == 2 && $0.identifier.allSatisfy(\.isLetter) }
             .map { ($0.identifier, Locale(identifier: "en_GB").localizedString(forRegionCode: $0.identifier) ?? $0.identifier) }

@@ -142,8 +142,8 @@ public struct Scheduler: Sendable {
     }
 }
 
-/// Hourly housekeeping: old throttle windows, schedule slots and succeeded jobs; jobs abandoned by
-/// a node that died.
+/// Hourly housekeeping: old throttle windows, schedule slots, succeeded jobs and business-API
+/// idempotency keys past their 24 hours; jobs abandoned by a node that died.
 public enum MaintenanceJob {
     public static let kind = "platform.maintenance"
 
@@ -157,6 +157,8 @@ public enum MaintenanceJob {
             try await db.sql.delete(from: JobModel.schema)
                 .where("status", .equal, JobStatus.succeeded.rawValue)
                 .where("finished_at", .lessThan, now.addingTimeInterval(-30 * 86_400)).run()
+            try await db.sql.delete(from: APIIdempotencyModel.schema)
+                .where("created_at", .lessThan, now.addingTimeInterval(-IdempotencyStore.lifetime)).run()
         }
         let stale = try await JobQueue.requeueStale(env, staleAfter: 3600)
         return "requeued \(stale) stale job(s)"

@@ -235,7 +235,7 @@ public enum ResellerLedger {
     /// A reseller moves one of its own customers to another assigned product and plan, charged
     /// like a sale of the new plan; the change and the charge are written together.
     public static func changeProduct(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, customerID: Int,
-                                     productID: Int, planID: Int, orderID: Int? = nil) async throws -> CustomerModel {
+                                     productID: Int, planID: Int, orderID: Int? = nil, fromExpiry: Bool = false) async throws -> CustomerModel {
         let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         guard r.enabled else { throw DomainError(.forbidden, code: "reseller_disabled", "\(r.name) is disabled and cannot sell.") }
         let c = try await CustomerService.find(env, actor: actor, deploymentID: deploymentID, id: customerID, resellerMayAct: true)
@@ -245,7 +245,7 @@ public enum ResellerLedger {
             throw DomainError(.forbidden, code: "plan_not_assigned", "\(r.name) may not sell this plan.")
         }
         let before = CustomerService.snapshot(c)
-        let plan = try await CustomerService.applyProductChange(env, c, deploymentID: deploymentID, productID: productID, planID: planID, fromExpiry: false)
+        let plan = try await CustomerService.applyProductChange(env, c, deploymentID: deploymentID, productID: productID, planID: planID, fromExpiry: fromExpiry)
         let now = env.now
         let creditsPrice = plan.creditsPrice, discount = assignment.discountBasisPoints
         try await env.write { db in

@@ -162,5 +162,6 @@ public enum StorageMigrations {
         M0007_CreateCustomers(),
         M0008_CreateResellersAndLedger(),
         M0009_CreateResellerExtrasAndStock(),
+        M0010_CreateAPIIdempotency(),
     ]
 }

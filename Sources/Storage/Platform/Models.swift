@@ -173,3 +173,18 @@ public final class JobModel: Model, @unchecked Sendable {
 
     public init() {}
 }
+
+/// One idempotency key of the business API: claimed (not completed) while the first call runs,
+/// then holding that call's answer for replays. Purged after 24 hours by the maintenance job.
+public final class APIIdempotencyModel: Model, @unchecked Sendable {
+    public static let schema = "api_idempotency"
+    @ID(key: .id) public var id: UUID?
+    @Field(key: "deployment_id") public var deploymentID: UUID
+    @Field(key: "key") public var key: String
+    @Field(key: "endpoint") public var endpoint: String
+    @Field(key: "completed") public var completed: Bool
+    @Field(key: "status") public var status: Int
+    @Field(key: "body") public var body: String
+    @Field(key: "created_at") public var createdAt: Date
+    public init() {}
+}
