@@ -7,14 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZES=${1:-10000,1000000}
 swift build -c release --product tvms-bench >&2
-PG_BIN=/usr/lib/postgresql/15/bin
-dir=$(mktemp -d /tmp/tvms-bench-pg.XXXXXX)
-chown postgres "$dir"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c shared_buffers=512MB" -l "$dir/log" start -w >/dev/null
-trap 'runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1; rm -rf "$dir"' EXIT
-for size in ${SIZES//,/ }; do
-  psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE tvms_bench_$size" postgres
-done
-.build/release/tvms-bench customers --runs "${RUNS:-500}" --sizes "$SIZES" --postgres "postgres://postgres@127.0.0.1:$port/tvms_bench_{size}"
+. scripts/bench/pg.sh
+for size in ${SIZES//,/ }; do bench_createdb "tvms_bench_$size"; done
+.build/release/tvms-bench customers --runs "${RUNS:-500}" --sizes "$SIZES" --postgres "postgres://postgres@127.0.0.1:$PGPORT_BENCH/tvms_bench_{size}"
