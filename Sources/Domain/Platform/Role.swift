@@ -44,7 +44,8 @@ public enum Role: String, CaseIterable, Codable, Sendable {
                  .cms, .crm, .miq, .uit, .apiConnector, .useRestAPI],
         .editor: [.viewHome, .cms, .useRestAPI],
         .support: [.viewHome, .crm, .useRestAPI],
-        .reseller: [.viewHome, .resellerPortal],
+        // A reseller may hold its own REST token: it acts for that reseller only (business API, REST v1).
+        .reseller: [.viewHome, .resellerPortal, .useRestAPI],
         .dealer: [.viewHome, .resellerPortal],
     ]
 }
