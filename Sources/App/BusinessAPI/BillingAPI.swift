@@ -18,6 +18,8 @@ enum BillingAPI {
         var methods: [HTTPMethod]
         /// Provisioning calls honour idempotency keys; reads never act, so they need none.
         var mutating: Bool
+        /// One line for the API Connector page; docs/API.md has the parameters.
+        var summary: String
         var handler: @Sendable (Request, BillingParams, BillingCaller) async throws -> BillingReply
     }
 

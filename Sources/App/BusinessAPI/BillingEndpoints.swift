@@ -9,42 +9,45 @@ import Vapor
 /// parameters in, the same services the console uses, JSON out — so a reseller sale through the
 /// API is charged exactly like one in the portal.
 enum BillingEndpoints {
-    static func register(_ app: Application) {
+    static func register(_ app: Application) { BillingAPI.register(app, all) }
+
+    /// Every endpoint, in the manual's order; the API Connector page lists the same table.
+    static let all: [BillingAPI.Endpoint] = {
         let post: [HTTPMethod] = [.POST], both: [HTTPMethod] = [.GET, .POST]
-        BillingAPI.register(app, [
+        return [
             .init(controller: "AddCustomer", actions: ["addCustomer", "addCustomerV2", "addCustomer_V2", "addCustomerAsync", "addCustomerAsync_v2", "addCustomerAsyncV2"],
-                  methods: post, mutating: true, handler: addCustomer),
-            .init(controller: "AddDeviceToCustomer", actions: ["addDevice", "addDeviceToCustomer", "addDeviceToCustomer_V2"], methods: post, mutating: true, handler: addDevice),
-            .init(controller: "BulkDeleteCustomers", actions: ["bulkDelete", "bulkDeleteCustomers", "bulkDeleteCustomers_V2"], methods: post, mutating: true, handler: bulkDelete),
-            .init(controller: "CancelSubscription", actions: ["Cancel", "cancelSubscription"], methods: post, mutating: true, handler: cancel),
+                  methods: post, mutating: true, summary: "Adds a customer (generated or custom login; charged to a reseller with reseller_id / order_id)", handler: addCustomer),
+            .init(controller: "AddDeviceToCustomer", actions: ["addDevice", "addDeviceToCustomer", "addDeviceToCustomer_V2"], methods: post, mutating: true, summary: "Hard-links a set-top box (MAC and/or serial) to a customer", handler: addDevice),
+            .init(controller: "BulkDeleteCustomers", actions: ["bulkDelete", "bulkDeleteCustomers", "bulkDeleteCustomers_V2"], methods: post, mutating: true, summary: "Trashes many customers by userid or customermappingid, with a result per customer", handler: bulkDelete),
+            .init(controller: "CancelSubscription", actions: ["Cancel", "cancelSubscription"], methods: post, mutating: true, summary: "Ends the subscription now", handler: cancel),
             .init(controller: "ChangeCustomerProduct", actions: ["changeCustomerProduct", "changeCustomerProductV2", "changeCustomerProduct_V2"],
-                  methods: both, mutating: true, handler: changeProduct),
-            .init(controller: "ChangeLoginDetails", actions: ["Update", "changeLoginDetails"], methods: post, mutating: true, handler: changeLogin),
+                  methods: both, mutating: true, summary: "Moves a customer to another product and plan", handler: changeProduct),
+            .init(controller: "ChangeLoginDetails", actions: ["Update", "changeLoginDetails"], methods: post, mutating: true, summary: "Changes a customer's userid and password", handler: changeLogin),
             .init(controller: "CustomerRecommendation", actions: ["getRecommendations", "getCustomerRecommendation", "getRecommendation"],
-                  methods: both, mutating: false, handler: recommendations),
-            .init(controller: "CustomerStatus", actions: ["GetCustomerStatus", "GetCustomerStatusV2", "GetCustomerStatus_V2"], methods: both, mutating: false, handler: status),
+                  methods: both, mutating: false, summary: "Products and extra packages to offer the customer next", handler: recommendations),
+            .init(controller: "CustomerStatus", actions: ["GetCustomerStatus", "GetCustomerStatusV2", "GetCustomerStatus_V2"], methods: both, mutating: false, summary: "A customer's status, expiry and product", handler: status),
             .init(controller: "CustomerStatus", actions: ["GetCustomerStatusByReseller", "GetCustomerStatusByResellerV2", "GetCustomerStatusByReseller_V2"],
-                  methods: both, mutating: false, handler: statusByReseller),
-            .init(controller: "CustomerSubscription", actions: ["ExtendDate", "extendDate_V2"], methods: post, mutating: true, handler: extendDate),
-            .init(controller: "DeleteCustomer", actions: ["trashCustomer", "deleteCustomer", "trashCustomer_V2"], methods: post, mutating: true, handler: trash),
+                  methods: both, mutating: false, summary: "A page (at most 1,000) of a reseller's customers, optionally of one status", handler: statusByReseller),
+            .init(controller: "CustomerSubscription", actions: ["ExtendDate", "extendDate_V2"], methods: post, mutating: true, summary: "Sets a new expiry date (Unix seconds)", handler: extendDate),
+            .init(controller: "DeleteCustomer", actions: ["trashCustomer", "deleteCustomer", "trashCustomer_V2"], methods: post, mutating: true, summary: "Moves a customer to the trash", handler: trash),
             .init(controller: "DeleteDeviceFromCustomer", actions: ["deleteDevice", "deleteDeviceFromCustomer", "deleteDeviceFromCustomer_V2"],
-                  methods: post, mutating: true, handler: deleteDevice),
-            .init(controller: "DisableCustomer", actions: ["changeCustomerStatus", "disableCustomer", "changeCustomerStatus_V2"], methods: post, mutating: true, handler: changeStatus),
-            .init(controller: "EditCustomer", actions: ["EditCustomer", "EditCustomer_V2", "EditCustomerV2"], methods: post, mutating: true, handler: edit),
-            .init(controller: "EnableCustomer", actions: ["enableCustomer", "enableCustomer_V2"], methods: post, mutating: true, handler: enable),
-            .init(controller: "ExtraPackages", actions: ["Add", "addExtraPackage"], methods: post, mutating: true, handler: addExtraPackage),
-            .init(controller: "ExtraPackages", actions: ["Delete", "deleteExtraPackage"], methods: post, mutating: true, handler: deleteExtraPackage),
-            .init(controller: "GetCountries", actions: ["getCountries", "getCountries_V2"], methods: both, mutating: false, handler: countries),
-            .init(controller: "GetCustomer", actions: ["getCustomer", "getCustomer_V2", "getCustomerV2"], methods: both, mutating: false, handler: getCustomer),
-            .init(controller: "GetProducts", actions: ["getProducts", "getProducts_V2", "getProductsV2"], methods: both, mutating: false, handler: products),
-            .init(controller: "MacAddress", actions: ["getCustomerByMac", "GetCustomer"], methods: both, mutating: false, handler: customerByMac),
-            .init(controller: "MacAddress", actions: ["Add", "addMacAddress"], methods: post, mutating: true, handler: addDevice),
-            .init(controller: "MacAddress", actions: ["Delete", "deleteMacAddress"], methods: post, mutating: true, handler: deleteDevice),
-            .init(controller: "RenewCustomer", actions: ["renewCustomer"], methods: post, mutating: true, handler: renew),
-            .init(controller: "RenewCustomer", actions: ["renewCustomerV2", "renewCustomer_V2"], methods: both, mutating: true, handler: renew),
-            .init(controller: "ValidateCustomer", actions: ["validateCustomer", "validateCustomer_V2", "validate"], methods: both, mutating: false, handler: validate),
-        ])
-    }
+                  methods: post, mutating: true, summary: "Removes a device from a customer", handler: deleteDevice),
+            .init(controller: "DisableCustomer", actions: ["changeCustomerStatus", "disableCustomer", "changeCustomerStatus_V2"], methods: post, mutating: true, summary: "Disables (status=Disabled) or re-enables (status=Active) a customer", handler: changeStatus),
+            .init(controller: "EditCustomer", actions: ["EditCustomer", "EditCustomer_V2", "EditCustomerV2"], methods: post, mutating: true, summary: "Updates a customer's personal data (and password)", handler: edit),
+            .init(controller: "EnableCustomer", actions: ["enableCustomer", "enableCustomer_V2"], methods: post, mutating: true, summary: "Re-enables a disabled customer", handler: enable),
+            .init(controller: "ExtraPackages", actions: ["Add", "addExtraPackage"], methods: post, mutating: true, summary: "Sells an extra package (by plan id or package mapping id)", handler: addExtraPackage),
+            .init(controller: "ExtraPackages", actions: ["Delete", "deleteExtraPackage"], methods: post, mutating: true, summary: "Removes an extra package from a customer", handler: deleteExtraPackage),
+            .init(controller: "GetCountries", actions: ["getCountries", "getCountries_V2"], methods: both, mutating: false, summary: "Country codes and names accepted in country", handler: countries),
+            .init(controller: "GetCustomer", actions: ["getCustomer", "getCustomer_V2", "getCustomerV2"], methods: both, mutating: false, summary: "A customer with its extra packages and devices", handler: getCustomer),
+            .init(controller: "GetProducts", actions: ["getProducts", "getProducts_V2", "getProductsV2"], methods: both, mutating: false, summary: "Products with plans, prices, credits prices and extra packages", handler: products),
+            .init(controller: "MacAddress", actions: ["getCustomerByMac", "GetCustomer"], methods: both, mutating: false, summary: "The customer a MAC address is linked to", handler: customerByMac),
+            .init(controller: "MacAddress", actions: ["Add", "addMacAddress"], methods: post, mutating: true, summary: "Hard-links a set-top box (MAC and/or serial) to a customer", handler: addDevice),
+            .init(controller: "MacAddress", actions: ["Delete", "deleteMacAddress"], methods: post, mutating: true, summary: "Removes a device from a customer", handler: deleteDevice),
+            .init(controller: "RenewCustomer", actions: ["renewCustomer"], methods: post, mutating: true, summary: "Renews by months or days, from the expiry or from today", handler: renew),
+            .init(controller: "RenewCustomer", actions: ["renewCustomerV2", "renewCustomer_V2"], methods: both, mutating: true, summary: "Renews by months or days, from the expiry or from today", handler: renew),
+            .init(controller: "ValidateCustomer", actions: ["validateCustomer", "validateCustomer_V2", "validate"], methods: both, mutating: false, summary: "Whether a userid and password may log in now", handler: validate),
+        ]
+    }()
 
     // MARK: Shared
 

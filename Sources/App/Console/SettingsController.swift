@@ -82,7 +82,10 @@ enum SettingsController {
         var details: [KeyValue]
         var rotateHref: String
         var example: String
+        var endpoints: [EndpointRow]
     }
+
+    struct EndpointRow: Encodable { var methods: String; var path: String; var aliases: String; var summary: String; var idempotent: Bool }
 
     static func apiPage(_ req: Request) async throws -> Response {
         let d = try await req.requireCurrentDeployment()
@@ -95,7 +98,11 @@ enum SettingsController {
                 KeyValue(key: "Token last rotated", value: dates.string(d.authTokenRotatedAt), mono: false),
             ],
             rotateHref: "/settings/api/rotate",
-            example: "curl '\(base)/api/GetProducts/getProducts?authToken=<token>&crmService=\(d.crmService)&cmsService=\(d.cmsService)'")
+            example: "curl '\(base)/api/GetProducts/getProducts?authToken=<token>&crmService=\(d.crmService)&cmsService=\(d.cmsService)'",
+            endpoints: BillingEndpoints.all.map { e in
+                EndpointRow(methods: e.methods.map(\.rawValue).joined(separator: ", "), path: "/api/\(e.controller)/\(e.actions[0])",
+                            aliases: e.actions.dropFirst().joined(separator: ", "), summary: e.summary, idempotent: e.mutating)
+            })
         return try await Layout.render(req, "api-connector", title: "API Connector", vm)
     }
 
