@@ -43,12 +43,12 @@ func billing(_ app: Application, _ method: HTTPMethod = .POST, _ path: String, _
             let added = try await add(app, [("customermappingid", "whmcs-42"), ("currency", "EUR"), ("sendMail", "false")])
             #expect(added.status == .ok)
             let login = try #require(added.json["loginid"] as? String)
-            let password = try #require(added.json["password"] as? String)
+            let firstPassword = try #require(added.json["password"] as? String)
             #expect(added.json["loginId"] as? String == login && added.json["status"] as? String == "Active")
             let stored = try #require(try await CustomerModel.query(on: app.db).filter(\.$login == login).first())
             #expect(stored.country == "NL" && stored.mappingID == "whmcs-42" && stored.planID == crm.month.id && stored.resellerID == nil)
 
-            let me: [(String, String)] = [("userid", login), ("password", password)]
+            let me: [(String, String)] = [("userid", login), ("password", firstPassword)]
             let got = try await billing(app, .GET, "/api/GetCustomer/getCustomer_V2", me + [("customermappingid", "whmcs-42")])
             #expect(got.status == .ok && got.json["email"] as? String == "ann@example.com" && got.json["ProductName"] as? String == "Basic Monthly")
             let wrong = try await billing(app, .GET, "/api/CustomerStatus/GetCustomerStatus", [("userid", login), ("password", "not-it")])
@@ -85,8 +85,13 @@ func billing(_ app: Application, _ method: HTTPMethod = .POST, _ path: String, _
             let badStatus = try await billing(app, .POST, "/api/DisableCustomer/changeCustomerStatus", me + [("status", "Maybe")])
             #expect(badStatus.status == .badRequest)
 
-            let edited = try await billing(app, .POST, "/api/EditCustomer/EditCustomer_V2", me + [("email", "ann.lee@example.com"), ("city", "Utrecht")])
+            let badEdit = try await billing(app, .POST, "/api/EditCustomer/EditCustomer_V2", [("userid", login), ("password", "a b"), ("city", "Rotterdam")])
+            #expect(badEdit.status == .badRequest)
+            #expect(try await CustomerModel.find(stored.id, on: app.db)?.city == "Amsterdam", "a refused edit changes nothing")
+            // WHMCS changes the password with EditCustomer_V2?password=<new>.
+            let edited = try await billing(app, .POST, "/api/EditCustomer/EditCustomer_V2", [("userid", login), ("password", "Fresh#2026"), ("email", "ann.lee@example.com"), ("city", "Utrecht")])
             #expect(edited.status == .ok && edited.json["email"] as? String == "ann.lee@example.com" && edited.json["lastname"] as? String == "Lee")
+            let password = "Fresh#2026"
 
             let relogged = try await billing(app, .POST, "/api/ChangeLoginDetails/Update",
                                              [("old_userid", login), ("old_password", password), ("new_userid", "ann.lee.tv"), ("new_password", "Tv!2026x")])
@@ -99,8 +104,11 @@ func billing(_ app: Application, _ method: HTTPMethod = .POST, _ path: String, _
             let date = Int(clock.now.timeIntervalSince1970) + 400 * 86_400
             let extended = try await billing(app, .POST, "/api/CustomerSubscription/ExtendDate", me2 + [("date", String(date))])
             #expect(extended.status == .ok && extended.json["expiredate"] as? Int == date)
-            let badDate = try await billing(app, .POST, "/api/CustomerSubscription/ExtendDate", me2 + [("date", "tomorrow")])
-            #expect(badDate.status == .badRequest)
+            for bad in ["tomorrow", "9223372036854775807", "99999999999999"] {
+                let badDate = try await billing(app, .POST, "/api/CustomerSubscription/ExtendDate", me2 + [("date", bad)])
+                #expect(badDate.status == .badRequest && (badDate.json["Fields"] as? [String: String])?["date"] != nil, "\(bad)")
+            }
+            #expect(try await billing(app, .GET, "/api/CustomerStatus/GetCustomerStatusByReseller", [("reseller_id", "0"), ("page", "9223372036854775807")]).status == .badRequest)
 
             let device = try await billing(app, .POST, "/api/AddDeviceToCustomer/addDevice", me2 + [("mac", "00:1a:79:12:34:56"), ("model", "MAG 524")])
             #expect(device.status == .ok && device.json["mac"] as? String == "00:1A:79:12:34:56")
@@ -138,7 +146,8 @@ func billing(_ app: Application, _ method: HTTPMethod = .POST, _ path: String, _
             #expect(unknownProduct.status == .notFound && unknownProduct.json["Message"] as? String == "The product was not found.")
             _ = try await add(app, [("userid", "taken.user"), ("password", "secret12")])
             let duplicate = try await add(app, [("userid", "taken.user")])
-            #expect(duplicate.status == .badRequest && (duplicate.json["Message"] as? String)?.contains("login is already used by another customer") == true)
+            #expect(duplicate.status == .conflict && duplicate.json["Code"] as? String == "duplicate_userid"
+                    && (duplicate.json["Message"] as? String)?.contains("userid is already used by another customer") == true)
             let badBool = try await add(app, [("StartSubscriptionFromFirstLogin", "perhaps")])
             #expect(badBool.status == .badRequest && (badBool.json["Fields"] as? [String: String])?["StartSubscriptionFromFirstLogin"] == "must be true or false")
             let badCountry = try await add(app, [("country", "Atlantis")])

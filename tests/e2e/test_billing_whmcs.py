@@ -460,15 +460,6 @@ def test_customer_status_by_reseller(whmcs, catalog):
     assert "reseller_id" in missing["Message"], missing
 
 
-def test_customer_status_by_unknown_reseller_is_404(whmcs, catalog):
-    """A reseller id that does not exist is an error, as in AddCustomer(reseller_id=…), not an
-    empty list that looks like a reseller without customers."""
-    sale = whmcs.error("/api/AddCustomer/addCustomer", customer_params(catalog, tag(), reseller_id=999999), 404)
-    assert "reseller" in sale["Message"].lower(), sale
-    body = whmcs.error("/api/CustomerStatus/GetCustomerStatusByReseller", {"reseller_id": 999999, "page": 1}, 404, method="GET")
-    assert "reseller" in body["Message"].lower(), body
-
-
 def test_customer_status_by_reseller_pages_of_1000(whmcs, rest, catalog):
     t = tag()
     rid = rest.new_postpaid_reseller(f"WHMCS paging {t}", catalog.month_plan, catalog.basic_id, "0", 0)
@@ -754,6 +745,13 @@ def test_prepaid_reseller_sale_uses_one_unit_of_the_order(whmcs, rest, catalog):
     assert "unit" in body["Message"].lower(), body
     whmcs.error("/api/CustomerStatus/GetCustomerStatus", {"customermappingid": f"whmcs-{t}"}, 404, method="GET")
     assert {o["id"]: o for o in rest.reseller(PREPAID)["orders"]} == after
+
+
+def test_sale_for_an_unknown_reseller_is_404_and_creates_nothing(whmcs, catalog):
+    t = tag()
+    body = whmcs.error("/api/AddCustomer/addCustomer", customer_params(catalog, t, reseller_id=999999), 404)
+    assert "reseller" in body["Message"].lower(), body
+    whmcs.error("/api/CustomerStatus/GetCustomerStatus", {"customermappingid": f"whmcs-{t}"}, 404, method="GET")
 
 
 def test_insufficient_credits_is_409_and_creates_no_customer(whmcs, rest, catalog):

@@ -42,8 +42,10 @@ enum BillingAPI {
         let params = try BillingParams(req)
         let caller = try await BillingCaller.authenticate(req, params)
         let env = req.serviceEnvironment
-        let key = req.headers.first(name: "Idempotency-Key") ?? params.text("requestId")
-        guard e.mutating, let key else { return try encode(await e.handler(req, params, caller)) }
+        let given = req.headers.first(name: "Idempotency-Key") ?? params.text("requestId")
+        guard e.mutating, let given else { return try encode(await e.handler(req, params, caller)) }
+        // Keys belong to the caller: a reseller can never replay the operator's answers, nor the reverse.
+        let key = (caller.resellerID.map { "reseller:\($0):" } ?? "operator:") + given
         switch try await IdempotencyStore.claim(env, deploymentID: caller.deploymentID, key: key, endpoint: name) {
         case .replay(let status, let body):
             let r = Response(status: HTTPResponseStatus(statusCode: status), body: .init(string: body))
@@ -92,11 +94,29 @@ enum BillingAPI {
     }
 
     /// `{"Message": …}` — the field WHMCS-style modules read — plus a stable code and field errors.
-    static func errorResponse(_ e: DomainError) throws -> Response {
-        var body: [String: JSONValue] = ["Message": .string(e.fields.isEmpty ? e.message : e.message + " " + e.fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)." }.joined(separator: " ")),
+    static func errorResponse(_ original: DomainError) throws -> Response {
+        let e = apiSpelling(original)
+        var body: [String: JSONValue] = ["Message": .string(e.flashText),
                                          "Code": .string(e.code)]
         if !e.fields.isEmpty { body["Fields"] = .object(e.fields.mapValues { .string($0) }) }
         return try encode(BillingReply(status: status(of: e), body: .object(body)))
+    }
+
+    /// The services name fields as the console does; the API names them as the manual does.
+    static let fieldNames = ["login": "userid", "expiresAt": "date", "synced": "syncWithCurrentSubscription", "productId": "productid",
+                             "planId": "planid", "firstName": "firstname", "lastName": "lastname", "zip": "zipcode", "resellerId": "reseller_id"]
+
+    static func apiSpelling(_ e: DomainError) -> DomainError {
+        guard !e.fields.isEmpty else { return e }
+        var out = e
+        out.fields = Dictionary(e.fields.map { (fieldNames[$0.key] ?? $0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        out.message = DomainError.validation(out.fields).message
+        // A taken userid is a conflict with existing data, not a malformed request.
+        if out.fields.values.contains(where: { $0.contains("already used by another customer") }) {
+            out.kind = .conflict
+            out.code = "duplicate_userid"
+        }
+        return out
     }
 
     static func status(of e: DomainError) -> HTTPResponseStatus {
@@ -109,7 +129,9 @@ enum BillingAPI {
 
     /// Paths of this API (everything under /api/ except the REST API).
     static func isBillingPath(_ path: String) -> Bool {
-        path.hasPrefix("/api/") && !path.hasPrefix("/api/v1/") && path != "/api/v1"
+        // Routes match in any case, so /API/… must get this API's errors too.
+        let p = path.lowercased()
+        return p.hasPrefix("/api/") && !p.hasPrefix("/api/v1/") && p != "/api/v1"
     }
 }
 
@@ -147,7 +169,10 @@ enum JSONValue: Encodable, Sendable, ExpressibleByStringLiteral, ExpressibleByIn
     static func from(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
     static func from(_ i: Int?) -> JSONValue { i.map { .int(Int64($0)) } ?? .null }
     /// Dates as Unix seconds, like the API's inputs.
-    static func epoch(_ d: Date?) -> JSONValue { d.map { .int(Int64($0.timeIntervalSince1970.rounded(.down))) } ?? .null }
+    static func epoch(_ d: Date?) -> JSONValue {
+        guard let t = d?.timeIntervalSince1970, t.isFinite, abs(t) < 1e15 else { return .null }
+        return .int(Int64(t.rounded(.down)))
+    }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -246,7 +271,8 @@ struct BillingParams: Sendable {
     /// Unix seconds.
     func date(_ name: String) throws -> Date? {
         guard let v = raw(name), v != "0" else { return nil }
-        guard let s = Int64(v), s > 0 else { throw DomainError.validation([name: "must be a date in Unix seconds, e.g. 1767225600"]) }
+        // Up to 2200-01-01: later "dates" are typos (milliseconds) and would overflow date arithmetic.
+        guard let s = Int64(v), s > 0, s < 7_258_118_400 else { throw DomainError.validation([name: "must be a date in Unix seconds before 2200, e.g. 1767225600"]) }
         return Date(timeIntervalSince1970: TimeInterval(s))
     }
 

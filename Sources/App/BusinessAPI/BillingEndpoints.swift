@@ -104,7 +104,7 @@ enum BillingEndpoints {
         }
         guard let wanted = try length(p, months: months, days: days) else { return first }
         guard let plan = plans.first(where: { $0.lengthCount == wanted.count && $0.lengthUnit == wanted.unit.rawValue }) else {
-            throw DomainError.validation([months: "\(product.name) has no plan of \(wanted); its plans are " + plans.map(\.name).joined(separator: ", ")])
+            throw DomainError.validation([wanted.unit == .days ? days : months: "\(product.name) has no plan of \(wanted); its plans are " + plans.map(\.name).joined(separator: ", ")])
         }
         return plan
     }
@@ -136,6 +136,12 @@ enum BillingEndpoints {
 
     static func statusLabel(_ c: CustomerModel) -> String { CustomerStatus(rawValue: c.status)?.label ?? c.status }
 
+    /// The status as of now (the stored one may lag the expiry sweep by minutes).
+    static func currentStatus(_ req: Request, _ c: CustomerModel, product: ProductModel?) -> String {
+        guard let product else { return statusLabel(c) }
+        return CustomerService.status(c, product: product, now: req.serviceEnvironment.now).label
+    }
+
     /// A customer as GetCustomer answers it.
     static func customerJSON(_ req: Request, _ c: CustomerModel) async throws -> JSONValue {
         let product = try await ProductModel.find(c.productID, on: req.db)
@@ -147,7 +153,7 @@ enum BillingEndpoints {
             "street": .string(c.street), "zipcode": .string(c.zip), "city": .string(c.city), "state": .string(c.state), "country": .string(c.country),
             "phone": .string(c.phone), "mobile": .string(c.mobile), "email": .string(c.email),
             "ProductID": .from(c.productID), "ProductName": .from(product?.name), "PlanID": .from(c.planID), "currency": .string(c.currency),
-            "status": .string(statusLabel(c)), "startdate": .epoch(c.startsAt), "expiredate": .epoch(c.expiresAt),
+            "status": .string(currentStatus(req, c, product: product)), "startdate": .epoch(c.startsAt), "expiredate": .epoch(c.expiresAt),
             "reseller_id": .from(c.resellerID), "dealer_id": .from(c.dealerID),
             "extraPackages": .array(extras.map { ["ExtraPackageID": .from($0.extraPackageID), "PlanID": .from($0.planID), "expiredate": .epoch($0.synced ? c.expiresAt : $0.expiresAt),
                                                   "syncWithCurrentSubscription": .bool($0.synced)] }),
@@ -157,7 +163,7 @@ enum BillingEndpoints {
 
     static func statusJSON(_ req: Request, _ c: CustomerModel) async throws -> JSONValue {
         let product = try await ProductModel.find(c.productID, on: req.db)
-        return ["CustomerID": .from(c.id), "loginid": .string(c.login), "customermappingid": .from(c.mappingID), "status": .string(statusLabel(c)),
+        return ["CustomerID": .from(c.id), "loginid": .string(c.login), "customermappingid": .from(c.mappingID), "status": .string(currentStatus(req, c, product: product)),
                 "expiredate": .epoch(c.expiresAt), "ProductID": .from(c.productID), "ProductName": .from(product?.name)]
     }
 
@@ -201,7 +207,7 @@ enum BillingEndpoints {
                 planID = plan.id
             }
             renewed = try await ResellerLedger.renew(env(req), actor: c.actor, deploymentID: c.deploymentID, resellerID: reseller, customerID: customer.id!,
-                                                     planID: planID, orderID: try p.int("order_id", "orderid"))
+                                                     planID: planID, orderID: try p.int("order_id", "orderid"), fromExpiry: fromExpiry)
         } else if let wanted {
             renewed = try await CustomerService.renew(env(req), actor: c.actor, deploymentID: c.deploymentID, id: customer.id!, by: wanted, fromExpiry: fromExpiry)
         } else {
@@ -256,8 +262,11 @@ enum BillingEndpoints {
             throw DomainError.validation(["extraPackagePlanId": "give extraPackagePlanId or the packageMappingId of an extra package of the customer's product"])
         }
         let ofPackage = plans.filter { $0.extraPackageID == package.id }
-        if let wanted = try length(p, months: "subscriptionlengthinmonths", days: "subscriptionlengthindays"),
-           let plan = ofPackage.first(where: { $0.lengthCount == wanted.count && $0.lengthUnit == wanted.unit.rawValue }) {
+        if let wanted = try length(p, months: "subscriptionlengthinmonths", days: "subscriptionlengthindays") {
+            guard let plan = ofPackage.first(where: { $0.lengthCount == wanted.count && $0.lengthUnit == wanted.unit.rawValue }) else {
+                throw DomainError.validation([wanted.unit == .days ? "subscriptionlengthindays" : "subscriptionlengthinmonths":
+                                                "\(package.name) has no plan of \(wanted); its plans are " + ofPackage.map(\.name).joined(separator: ", ")])
+            }
             return plan
         }
         guard let first = ofPackage.first else { throw DomainError(.conflict, code: "package_without_plan", "\(package.name) has no plan yet.") }
@@ -272,7 +281,9 @@ enum BillingEndpoints {
         if packageID == nil, let mapping = p.text("packageMappingId") {
             packageID = try await ExtraPackageModel.query(on: req.db).filter(\.$productID == customer.productID).filter(\.$mappingID == mapping).first()?.id
         }
-        guard let packageID else { throw DomainError.validation(["extraPackagePlanId": "give extraPackagePlanId, extraPackageId or packageMappingId"]) }
+        guard let packageID else {
+            throw DomainError.validation(["extraPackagePlanId": "does not name an extra package of the customer's product (give extraPackagePlanId, extraPackageId or packageMappingId)"])
+        }
         let owned = try await CustomerExtraPackageModel.query(on: req.db).filter(\.$customerID == customer.id!).filter(\.$extraPackageID == packageID).all()
         guard !owned.isEmpty else { throw DomainError.notFound("The customer's extra package") }
         for e in owned {
@@ -354,10 +365,18 @@ enum BillingEndpoints {
 
     static func edit(_ req: Request, _ p: BillingParams, _ c: BillingCaller) async throws -> BillingReply {
         try operatorOnly(c)
-        let customer = try await customer(req, p, c)
-        let current = CustomerService.contact(of: customer)
-        var m = try await CustomerService.updateContact(env(req), actor: c.actor, deploymentID: c.deploymentID, id: customer.id!, contact: try contact(p, base: current))
-        if let newPassword = p.text("new_password", "newpassword") {
+        // WHMCS changes a password by sending it as `password`: here it is the new one, not a check.
+        let customer = try await CustomerService.locate(env(req), actor: c.actor, deploymentID: c.deploymentID, login: p.text("userid", "loginid"),
+                                                        password: nil, mappingID: p.text("customermappingid"))
+        let newPassword = p.text("new_password", "newpassword", "password")
+        if let newPassword, let problem = Credentials.passwordProblem(newPassword) { throw DomainError.validation(["password": problem]) }
+        var base = CustomerService.contact(of: customer)
+        var fields = try contact(p, base: base)
+        // customermappingid names the customer here; new_customermappingid changes it.
+        fields.mappingID = p.text("new_customermappingid") ?? base.mappingID
+        base = fields
+        var m = try await CustomerService.updateContact(env(req), actor: c.actor, deploymentID: c.deploymentID, id: customer.id!, contact: base)
+        if let newPassword {
             _ = try await CustomerService.resetPassword(env(req), actor: c.actor, deploymentID: c.deploymentID, id: customer.id!, password: newPassword)
             m = try await CustomerService.find(env(req), actor: c.actor, deploymentID: c.deploymentID, id: customer.id!)
         }
@@ -379,7 +398,7 @@ enum BillingEndpoints {
         let customer = try await customer(req, p, c)
         let q = CustomerDeviceModel.query(on: req.db).filter(\.$customerID == customer.id!)
         if let id = try p.int("deviceid") { q.filter(\.$id == id) }
-        else if let mac = p.text("mac", "macaddress") {
+        else if let mac = p.text("mac", "macaddress", "uuid") {
             guard let normalised = SearchKey.mac(mac) else { throw DomainError.validation(["mac": "is not a MAC address (12 hex digits)"]) }
             q.filter(\.$mac == normalised)
         } else if let serial = p.text("serial") { q.filter(\.$serial == serial) }
@@ -441,7 +460,8 @@ enum BillingEndpoints {
         do {
             let m = try await CustomerService.locate(env(req), actor: c.actor, deploymentID: c.deploymentID, login: login, password: password, mappingID: nil)
             let served = try await CustomerService.isServed(env(req), customer: m)
-            return BillingReply(["valid": true, "served": .bool(served), "status": .string(statusLabel(m)), "expiredate": .epoch(m.expiresAt),
+            let product = try await ProductModel.find(m.productID, on: req.db)
+            return BillingReply(["valid": true, "served": .bool(served), "status": .string(currentStatus(req, m, product: product)), "expiredate": .epoch(m.expiresAt),
                                  "CustomerID": .from(m.id), "ProductID": .from(m.productID)])
         } catch let e as DomainError where e.kind == .notFound || e.kind == .unauthorized {
             return BillingReply(["valid": false, "served": false, "Message": "Unknown userid or wrong password."])
@@ -460,8 +480,12 @@ enum BillingEndpoints {
         let packages = try await ExtraPackageModel.query(on: req.db).filter(\.$productID ~~ products.compactMap(\.id)).sort(\.$id).all()
         // A reseller sees what it may sell, with what one sale costs it.
         var assigned: [Int: Int]? = nil
+        var mappedPackages: Set<Int>? = nil
+        var prepaid = false
         if let rid = c.resellerID {
             assigned = Dictionary(try await ResellerService.assignments(env, resellerID: rid).map { ($0.planID, $0.discountBasisPoints) }, uniquingKeysWith: { a, _ in a })
+            mappedPackages = Set(try await ResellerExtras.extraPackageMappings(env, resellerID: rid).map(\.extraPackageID))
+            prepaid = try await ResellerModel.find(rid, on: req.db)?.resellerType == ResellerType.prepaid.rawValue
         }
         func planJSON(_ plan: PaymentPlanModel) -> JSONValue {
             var o: [String: JSONValue] = [
@@ -471,7 +495,7 @@ enum BillingEndpoints {
                 "CreditsPrice": plan.creditsPrice.map { .int($0) } ?? .null,
             ]
             if let bp = assigned?[plan.id!] {
-                o["ResellerCharge"] = plan.creditsPrice.map { .int(ResellerPricing.charge(creditsPrice: $0, discountBasisPoints: bp)) } ?? .null
+                o["ResellerCharge"] = prepaid ? "1 unit" : plan.creditsPrice.map { .int(ResellerPricing.charge(creditsPrice: $0, discountBasisPoints: bp)) } ?? .null
             }
             return .object(o)
         }
@@ -482,7 +506,7 @@ enum BillingEndpoints {
                 "ProductID": .from(product.id), "ProductName": .string(product.name), "ProductMappingID": .from(product.mappingID),
                 "SubscriptionType": .string(product.subscriptionType), "MaxDevices": .int(Int64(product.maxDevices)), "DefaultCurrency": .string(product.defaultCurrency),
                 "Plans": .array(own.map(planJSON)),
-                "ExtraPackages": .array(packages.filter { $0.productID == product.id }.map { pkg in
+                "ExtraPackages": .array(packages.filter { $0.productID == product.id && (mappedPackages == nil || mappedPackages!.contains($0.id!)) }.map { pkg in
                     ["ExtraPackageID": .from(pkg.id), "Name": .string(pkg.name), "PackageMappingID": .from(pkg.mappingID),
                      "Plans": .array(plans.filter { $0.extraPackageID == pkg.id }.map(planJSON))]
                 }),
@@ -496,7 +520,8 @@ enum BillingEndpoints {
     /// recommendations for the home screen come from the CMS.)
     static func recommendations(_ req: Request, _ p: BillingParams, _ c: BillingCaller) async throws -> BillingReply {
         let customer = try await customer(req, p, c)
-        let counts = try await CustomerService.counts(env(req), actor: c.actor, deploymentID: c.deploymentID).product
+        // Popularity across all customers is the operator's business; a reseller gets the plain list.
+        let counts = c.resellerID == nil ? try await CustomerService.counts(env(req), actor: c.actor, deploymentID: c.deploymentID).product : [:]
         let products = try await ProductModel.query(on: req.db).filter(\.$deploymentID == c.deploymentID).filter(\.$id != customer.productID).all()
             .filter { $0.subscriptionType != SubscriptionType.trial.rawValue }
             .sorted { (counts[$0.id!] ?? 0, -$0.id!) > (counts[$1.id!] ?? 0, -$1.id!) }

@@ -107,9 +107,3 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
     }
 }
 
-extension DomainError {
-    /// The message plus every field problem, for a flash message after a redirect.
-    var flashText: String {
-        message + (fields.isEmpty ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)." }.joined(separator: " "))
-    }
-}

@@ -79,18 +79,30 @@ public enum Phone {
 
 /// ISO 3166-1 alpha-2 codes, for product country rules and customer addresses.
 public enum Country {
+    /// Region codes the ISO list carries that are not countries (EU, the euro zone, the UN, …).
+    static let notCountries: Set<String> = ["EU", "EZ", "UN", "QO", "ZZ"]
+
     public static func isCode(_ s: String) -> Bool {
-        s.count == 2 && s.allSatisfy { $0.isASCII && $0.isUppercase } && Locale.Region(s).isISORegion
+        s.count == 2 && s.allSatisfy { $0.isASCII && $0.isUppercase } && !notCountries.contains(s) && Locale.Region(s).isISORegion
     }
 
     /// "Netherlands" / "netherlands" → "NL" (billing modules send English names).
     public static func code(forName name: String) -> String? {
         let n = name.trimmingCharacters(in: .whitespaces)
+        if let c = aliases[n.lowercased()] { return c }
         return all.first { $0.name.caseInsensitiveCompare(n) == .orderedSame }?.code
     }
 
+    /// Names billing systems commonly send that the locale data spells differently.
+    static let aliases: [String: String] = [
+        "turkey": "TR", "czech republic": "CZ", "united states of america": "US", "usa": "US", "united states": "US",
+        "uk": "GB", "great britain": "GB", "england": "GB", "russia": "RU", "south korea": "KR", "korea, republic of": "KR",
+        "vietnam": "VN", "iran": "IR", "syria": "SY", "moldova": "MD", "macedonia": "MK", "holland": "NL", "the netherlands": "NL",
+        "ivory coast": "CI", "swaziland": "SZ", "burma": "MM", "cape verde": "CV", "east timor": "TL", "palestine": "PS",
+    ]
+
     public static var all: [(code: String, name: String)] {
-        Locale.Region.isoRegions.filter { $0.identifier.count == 2 && $0.identifier.allSatisfy(\.isLetter) }
+        Locale.Region.isoRegions.filter { $0.identifier.count == 2 && $0.identifier.allSatisfy(\.isLetter) && !notCountries.contains($0.identifier) }
             .map { ($0.identifier, Locale(identifier: "en_GB").localizedString(forRegionCode: $0.identifier) ?? $0.identifier) }
             .sorted { $0.name < $1.name }
     }

@@ -34,6 +34,11 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
                     fields: fields)
     }
 
+    /// The message with each field's problem appended: one line for a flash or a log.
+    public var flashText: String {
+        message + (fields.isEmpty ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)." }.joined(separator: " "))
+    }
+
     public static func notFound(_ what: String) -> DomainError {
         DomainError(.notFound, code: "not_found", "\(what) was not found.")
     }

@@ -83,6 +83,10 @@ extension CustomerService {
                                       page: Int, size: Int) async throws -> (customers: [CustomerModel], total: Int) {
         try requireAccess(actor, deploymentID: deploymentID, resellerMayAct: true)
         if let own = actor.resellerID, resellerID != own { throw DomainError.notFound("The reseller") }
+        guard (1...1_000_000).contains(page) else { throw DomainError.validation(["page": "must be between 1 and 1000000"]) }
+        if let resellerID, try await ResellerModel.query(on: env.db).filter(\.$id == resellerID).filter(\.$deploymentID == deploymentID).first() == nil {
+            throw DomainError.notFound("The reseller")
+        }
         func scoped() -> QueryBuilder<CustomerModel> {
             let q = CustomerModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$deletedAt == nil)
             if let resellerID { q.filter(\.$resellerID == resellerID) } else { q.filter(\.$resellerID == nil) }

@@ -202,7 +202,7 @@ public enum ResellerLedger {
     /// A reseller renews one of its own customers by an assigned plan, charged like a sale; the
     /// new expiry and the charge are written together.
     public static func renew(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, customerID: Int, planID: Int? = nil,
-                             orderID: Int? = nil) async throws -> CustomerModel {
+                             orderID: Int? = nil, fromExpiry: Bool = true) async throws -> CustomerModel {
         let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         guard r.enabled else { throw DomainError(.forbidden, code: "reseller_disabled", "\(r.name) is disabled and cannot sell.") }
         let c = try await CustomerService.find(env, actor: actor, deploymentID: deploymentID, id: customerID, resellerMayAct: true)
@@ -217,7 +217,7 @@ public enum ResellerLedger {
         let now = env.now
         let before = CustomerService.snapshot(c)
         if c.startsAt == nil { c.startsAt = now }
-        let base = SubscriptionCalendar.renewalBase(currentExpiry: c.expiresAt, now: now, fromExpiry: true)
+        let base = SubscriptionCalendar.renewalBase(currentExpiry: c.expiresAt, now: now, fromExpiry: fromExpiry)
         c.expiresAt = SubscriptionCalendar.add(CustomerService.length(plan), to: base, in: CustomerService.zone(d))
         c.planID = chosen
         if let product = try await ProductModel.find(c.productID, on: env.db) { c.status = CustomerService.status(c, product: product, now: now).rawValue }

@@ -163,5 +163,6 @@ public enum StorageMigrations {
         M0008_CreateResellersAndLedger(),
         M0009_CreateResellerExtrasAndStock(),
         M0010_CreateAPIIdempotency(),
+        M0011_CreateWebshops(),
     ]
 }
