@@ -8,6 +8,7 @@ func routes(_ app: Application) throws {
     V1ResellerController.register(app)
     MediaController.register(app)
     BillingEndpoints.register(app)
+    WebhookController.register(app)
 
     // Console: sessions and CSRF on every page, login required on all but the login page.
     let console = app.grouped(app.sessions.middleware).grouped(CSRFMiddleware())
@@ -26,5 +27,6 @@ func routes(_ app: Application) throws {
     ResellersController.register(signedIn)
     ResellerPagesController.register(signedIn)
     StockController.register(signedIn)
+    WebshopsController.register(signedIn)
     PortalController.register(signedIn)
 }

@@ -46,3 +46,27 @@ import Testing
         #expect(!StockState.settable.contains(.assigned), "assigning goes through Assign, which links the device")
     }
 }
+
+@Suite struct ShopWebhookTests {
+    @Test func signaturesAreBase64HMACSHA256OfTheRawBody() {
+        // Shopify's documented scheme, checked against an independently computed value
+        // (python3 -c 'import hmac,hashlib,base64;print(base64.b64encode(hmac.new(b"hush",b"{\"id\":1}",hashlib.sha256).digest()).decode())').
+        let body = Array(#"{"id":1}"#.utf8)
+        #expect(ShopWebhooks.signature(body: body, secret: "hush") == "VnKUjZsLuN5iZWjn5EntcBVCF9kMN43LglzCE1/GSeY=")
+        #expect(ShopWebhooks.verify(body: body, secret: "hush", signature: "VnKUjZsLuN5iZWjn5EntcBVCF9kMN43LglzCE1/GSeY="))
+        #expect(!ShopWebhooks.verify(body: body + [0x20], secret: "hush", signature: "VnKUjZsLuN5iZWjn5EntcBVCF9kMN43LglzCE1/GSeY="))
+        #expect(!ShopWebhooks.verify(body: body, secret: "", signature: ShopWebhooks.signature(body: body, secret: "")))
+        #expect(!ShopWebhooks.verify(body: body, secret: "hush", signature: "not base64!"))
+    }
+
+    @Test func ordersOfEachPlatformReadTheSame() throws {
+        let woo = try ShopWebhooks.wooCommerce(topic: "order.updated", body: Array(#"{"id":7,"status":"completed","customer_id":0,"billing":{"email":"G@x.io","country":"nl"},"line_items":[{"product_id":5,"variation_id":9,"sku":"S","quantity":3}]}"#.utf8))
+        #expect(woo.orderID == "7" && woo.event == .paid && woo.customerKey == "email:g@x.io" && woo.country == "NL")
+        #expect(woo.items == [ShopOrder.Item(keys: ["9", "5", "S"], quantity: 3)])
+        #expect(try ShopWebhooks.wooCommerce(topic: "order.updated", body: Array(#"{"id":7,"status":"on-hold"}"#.utf8)).event == .other)
+        let shopify = try ShopWebhooks.shopify(topic: "orders/updated", body: Array(#"{"id":8,"financial_status":"paid","cancelled_at":"2026-11-24T10:00:00Z","customer":{"id":3}}"#.utf8))
+        #expect(shopify.event == .cancelled && shopify.customerKey == "id:3")
+        #expect(try ShopWebhooks.shopify(topic: "refunds/create", body: Array(#"{"id":1,"order_id":8}"#.utf8)) == ShopOrder(orderID: "8", event: .refunded, customerKey: ""))
+        #expect(throws: ShopWebhookError.self) { try ShopWebhooks.generic(body: Array(#"{"status":"paid"}"#.utf8)) }
+    }
+}

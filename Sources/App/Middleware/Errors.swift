@@ -85,7 +85,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
 
     static func wantsJSON(_ request: Request) -> Bool {
         let path = request.url.path
-        return path.hasPrefix("/api/") || path == "/healthz" || path == "/readyz"
+        return path.hasPrefix("/api/") || path.hasPrefix("/webhooks/") || path == "/healthz" || path == "/readyz"
             || request.headers.accept.contains { $0.mediaType.type == "application" && $0.mediaType.subType == "json" }
     }
 }
