@@ -28,5 +28,6 @@ func routes(_ app: Application) throws {
     ResellerPagesController.register(signedIn)
     StockController.register(signedIn)
     WebshopsController.register(signedIn)
+    ProvisionsController.register(signedIn)
     PortalController.register(signedIn)
 }

@@ -70,3 +70,23 @@ import Testing
         #expect(throws: ShopWebhookError.self) { try ShopWebhooks.generic(body: Array(#"{"status":"paid"}"#.utf8)) }
     }
 }
+
+@Suite struct ProvisionRuleTests {
+    @Test func answersAreJudgedByStatusAndRules() {
+        let ok = AnswerRule("status=ok"), declined = AnswerRule("declined")
+        #expect(ProvisionVerdict.judge(status: 200, body: #"{"status":"OK"}"#, success: ok, failure: AnswerRule("")) == .success)
+        #expect(ProvisionVerdict.judge(status: 200, body: #"{"status":"pending"}"#, success: ok, failure: AnswerRule("")) == .failure)
+        #expect(ProvisionVerdict.judge(status: 200, body: "payment declined", success: AnswerRule(""), failure: declined) == .failure, "the failure rule wins")
+        #expect(ProvisionVerdict.judge(status: 204, body: "", success: AnswerRule(""), failure: AnswerRule("")) == .success)
+        #expect(ProvisionVerdict.judge(status: 402, body: "", success: AnswerRule(""), failure: AnswerRule("")) == .failure)
+        #expect(ProvisionVerdict.judge(status: 503, body: "", success: ok, failure: declined) == .retry)
+        #expect(ProvisionVerdict.judge(status: 200, body: #"{"paid":true}"#, success: AnswerRule("paid=true"), failure: AnswerRule("")) == .success)
+    }
+
+    @Test func windowsEndByCalendar() {
+        let utc = TimeZone(identifier: "UTC")!
+        let start = Date(timeIntervalSince1970: 1_769_817_600) // 2026-01-31 00:00 UTC
+        #expect(PPVWindow(count: 48, unit: .hours).end(from: start, in: utc) == start.addingTimeInterval(172_800))
+        #expect(PPVWindow(count: 1, unit: .months).end(from: start, in: utc) == Date(timeIntervalSince1970: 1_772_236_800), "Jan 31 + 1 month = Feb 28")
+    }
+}

@@ -40,7 +40,7 @@ enum Layout {
             ("CRM", [item("Customers", "/crm/customers", .crm)]
                 + [item("Tickets", nil, .crm), item("Stocks", "/crm/stock", .crm), item("Models", "/crm/models", .crm), item("Dealers", "/crm/dealers", .crm)]
                 + [item("Resellers", "/crm/resellers", .crm)]
-                + [item("Products", "/crm/products", .crm)]
+                + [item("Products", "/crm/products", .crm), item("API Provisions", "/crm/provisions", .crm)]
                 + [item("Advertisement", nil, .crm), item("Webshops", "/crm/webshops", .crm), item("Communication", nil, .crm)]
                 + [item("Currencies", "/crm/currencies", .crm)]),
             ("MIQ", ["Dashboard", "Usages", "Content", "Location", "Hardware", "Network", "Software", "System Health", "Advertisement", "Financial"].map { item($0, nil, .miq) }),

@@ -164,5 +164,6 @@ public enum StorageMigrations {
         M0009_CreateResellerExtrasAndStock(),
         M0010_CreateAPIIdempotency(),
         M0011_CreateWebshops(),
+        M0012_CreateAPIProvisions(),
     ]
 }
