@@ -423,7 +423,37 @@ struct SeededGenerator: RandomNumberGenerator {
             #expect((page["data"] as? [[String: Any]])?.count == 2 && page["nextCursor"] as? String != nil)
             let got = try await api(app, .GET, "\(base)/\(id)", token: token)
             #expect(try jsonObject(got)["balance"] as? Int == 2)
+
+            // Idempotency-Key on REST writes: a retried sale returns the first answer, charged once.
+            _ = try await api(app, .POST, "\(base)/\(id)/credits", token: token, json: #"{"amount":100,"reason":"top-up"}"#)
+            let saleBody = #"{"productId":\#(crm.basic.id!),"planId":\#(crm.month.id!)}"#
+            let first = try await keyed(app, "\(base)/\(id)/customers", token: token, key: "shop-order-77", json: saleBody)
+            let retry = try await keyed(app, "\(base)/\(id)/customers", token: token, key: "shop-order-77", json: saleBody)
+            #expect(first.status == .created && retry.status == .created && retry.body.string == first.body.string)
+            #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
+            #expect(try await ResellerModel.find(id, on: app.db)?.balance == 102 - 9)
+
+            // The reseller's own token: its own account only, and never money or stock.
+            try await ResellerService.setLogin(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: id, email: "api@shop.test", password: "shop-pass-1")
+            let login = try await api(app, .POST, "/api/v1/auth/login", json: #"{"email":"api@shop.test","password":"shop-pass-1","tokenName":"mine"}"#)
+            let mine = try #require(try jsonObject(login)["token"] as? String)
+            #expect(try await api(app, .GET, "\(base)/\(id)", token: mine).status == .ok)
+            #expect(try await api(app, .POST, "\(base)/\(id)/customers", token: mine, json: saleBody).status == .created)
+            let topUp = try await api(app, .POST, "\(base)/\(id)/credits", token: mine, json: #"{"amount":1000,"reason":"free money"}"#)
+            #expect(topUp.status == .forbidden)
+            #expect(try await api(app, .POST, "\(base)/\(id)/plans", token: mine, json: #"{"productId":\#(crm.basic.id!),"planId":\#(crm.year.id!),"discountPercent":"100"}"#).status == .forbidden)
+            let other = try await ResellerService.create(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, input: .init(name: "Other", type: .postpaid))
+            #expect(try await api(app, .GET, "\(base)/\(other.id!)", token: mine).status == .notFound)
+            #expect(try await api(app, .GET, "/api/v1/deployments/\(crm.deploymentID)/customers", token: mine).status == .forbidden)
+            #expect(try await ResellerModel.find(id, on: app.db)?.balance == 102 - 18)
             #expect(try await ResellerLedger.verify(on: app.db).isEmpty)
         }
+    }
+
+    func keyed(_ app: Application, _ path: String, token: String, key: String, json: String) async throws -> TestingHTTPResponse {
+        var h = HTTPHeaders([("Idempotency-Key", key)])
+        h.bearerAuthorization = .init(token: token)
+        h.contentType = .json
+        return try await app.testing().sendRequest(.POST, path, headers: h, body: ByteBuffer(string: json))
     }
 }

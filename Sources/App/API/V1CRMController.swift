@@ -10,7 +10,7 @@ import Vapor
 /// tenancy checks and the audit trail are the same.
 enum V1CRMController {
     static func register(_ app: Application) {
-        let base = app.grouped("api", "v1").grouped(BearerAuthMiddleware())
+        let base = app.grouped("api", "v1").grouped(BearerAuthMiddleware(), IdempotencyMiddleware())
         let api = APIRoutes(builder: base, catalogue: app.apiCatalogue, authenticated: true)
         let d = ["deployments", ":deploymentId"]
         func e(_ m: HTTPMethod, _ path: [String], _ summary: String, _ tag: String, query: [(String, String)] = [], body: String? = nil, status: Int = 200, response: String? = nil) -> APIEndpoint {

@@ -11,7 +11,7 @@ enum V1Controller {
         let base = app.grouped("api", "v1")
         let catalogue = app.apiCatalogue
         let open = APIRoutes(builder: base, catalogue: catalogue, authenticated: false)
-        let api = APIRoutes(builder: base.grouped(BearerAuthMiddleware()), catalogue: catalogue, authenticated: true)
+        let api = APIRoutes(builder: base.grouped(BearerAuthMiddleware(), IdempotencyMiddleware()), catalogue: catalogue, authenticated: true)
 
         open.add(.init(method: .POST, components: ["auth", "login"], summary: "Exchange e-mail and password for a bearer token (lock-out and throttling apply)",
                        tag: "Auth", requestSchema: "LoginRequest", responseStatus: 201, responseSchema: "IssuedToken"), use: login)

@@ -9,7 +9,7 @@ import Vapor
 /// sales and renewals on their behalf, and their ledger.
 enum V1ResellerController {
     static func register(_ app: Application) {
-        let api = APIRoutes(builder: app.grouped("api", "v1").grouped(BearerAuthMiddleware()), catalogue: app.apiCatalogue, authenticated: true)
+        let api = APIRoutes(builder: app.grouped("api", "v1").grouped(BearerAuthMiddleware(), IdempotencyMiddleware()), catalogue: app.apiCatalogue, authenticated: true)
         let base = ["deployments", ":deploymentId", "resellers"]
         func e(_ m: HTTPMethod, _ path: [String], _ summary: String, query: [(String, String)] = [], body: String? = nil, status: Int = 200, response: String? = nil) -> APIEndpoint {
             APIEndpoint(method: m, components: base + path, summary: summary, tag: "Resellers", query: query, requestSchema: body, responseStatus: status, responseSchema: response)
@@ -26,15 +26,25 @@ enum V1ResellerController {
         api.add(e(.POST, [":resellerId", "customers"], "Sell a new customer on the reseller's account (charged; credentials returned once)",
                   body: "ResellerSale", status: 201, response: "CustomerCreated"), use: sell)
         api.add(e(.POST, [":resellerId", "customers", ":customerId", "renew"], "Renew one of the reseller's customers (charged)", body: "Renew", response: "Customer"), use: renew)
+        api.add(e(.POST, [":resellerId", "customers", ":customerId", "change-product"], "Move one of the reseller's customers to another assigned plan (charged)",
+                  body: "ChangeProduct", response: "Customer"), use: changeProduct)
+        api.add(e(.POST, [":resellerId", "customers", ":customerId", "extra-packages"], "Sell one of the reseller's customers a mapped extra package (charged)",
+                  body: "ExtraPackageSale", status: 201, response: "CustomerExtraPackage"), use: sellExtra)
         api.add(e(.GET, [":resellerId", "ledger"], "The reseller's balance log, newest first", query: V1Controller.pageQuery, response: "LedgerEntryList"), use: ledger)
     }
 
     struct Ctx { var env: ServiceEnvironment; var actor: Principal; var deploymentID: UUID }
 
+    /// CRM staff for any reseller; a reseller's own token for itself only (the services refuse
+    /// it everything that gives money or stock, and another reseller's id answers 404).
     static func ctx(_ req: Request) throws -> Ctx {
         let actor = try req.actor
         let id = try req.parameters.require("deploymentId", as: UUID.self)
-        try actor.require(.crm, in: id)
+        if let own = actor.resellerID {
+            guard actor.canAccess(deployment: id), req.parameters.get("resellerId", as: Int.self) == own else { throw DomainError.notFound("The reseller") }
+        } else {
+            try actor.require(.crm, in: id)
+        }
         return Ctx(env: req.serviceEnvironment, actor: actor, deploymentID: id)
     }
 
@@ -149,8 +159,9 @@ enum V1ResellerController {
     static func sell(_ req: Request) async throws -> Response {
         let x = try ctx(req)
         let b = try req.content.decode(SaleBody.self)
-        let product = try await ProductService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: b.productId)
-        var n = CustomerService.NewCustomer(productID: b.productId, planID: b.planId, currency: (b.currency ?? product.defaultCurrency).uppercased(),
+        // Resellers read no product catalogue of their own: the sale itself checks the plan is theirs.
+        let product = try await ProductModel.query(on: req.db).filter(\.$id == b.productId).filter(\.$deploymentID == x.deploymentID).first()
+        var n = CustomerService.NewCustomer(productID: b.productId, planID: b.planId, currency: (b.currency ?? product?.defaultCurrency ?? "").uppercased(),
                                             contact: (b.contact ?? V1CRMController.ContactBody()).contact(over: nil))
         n.login = b.login ?? ""
         n.password = b.password ?? ""
@@ -163,8 +174,25 @@ enum V1ResellerController {
         let x = try ctx(req)
         let b = (try? req.content.decode(V1CRMController.RenewBody.self)) ?? V1CRMController.RenewBody()
         let c = try await ResellerLedger.renew(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: try rid(req),
-                                               customerID: try req.parameters.require("customerId", as: Int.self), planID: b.planId)
+                                               customerID: try req.parameters.require("customerId", as: Int.self), planID: b.planId, fromExpiry: b.fromExpiry ?? true)
         return try await V1CRMController.customerDTO(req, c).encodeResponse(for: req)
+    }
+
+    static func changeProduct(_ req: Request) async throws -> Response {
+        let x = try ctx(req)
+        let b = try req.content.decode(V1CRMController.ChangeBody.self)
+        let c = try await ResellerLedger.changeProduct(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: try rid(req),
+                                                       customerID: try req.parameters.require("customerId", as: Int.self), productID: b.productId, planID: b.planId,
+                                                       fromExpiry: b.fromExpiry ?? false)
+        return try await V1CRMController.customerDTO(req, c).encodeResponse(for: req)
+    }
+
+    static func sellExtra(_ req: Request) async throws -> Response {
+        let x = try ctx(req)
+        let b = try req.content.decode(V1CRMController.ExtraSaleBody.self)
+        let e = try await ResellerLedger.sellExtraPackage(x.env, actor: x.actor, deploymentID: x.deploymentID, resellerID: try rid(req),
+                                                          customerID: try req.parameters.require("customerId", as: Int.self), planID: b.planId, synced: b.syncWithSubscription ?? false)
+        return try await V1CRMController.json(req, V1CRMController.extraDTO(e, now: x.env.now), .created)
     }
 
     struct EntryDTO: Content {

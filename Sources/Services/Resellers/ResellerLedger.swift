@@ -61,6 +61,8 @@ public enum ResellerLedger {
     /// (negative amount).
     public static func adjustCredits(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, amount: Int64, reason: String,
                                      idempotencyKey: String? = nil) async throws -> Int64 {
+        // Money and stock are the operator's to give: a reseller never tops itself up.
+        try actor.require(.crm, in: deploymentID)
         let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         guard r.resellerType == ResellerType.postpaid.rawValue else {
             throw DomainError(.conflict, code: "not_postpaid", "\(r.name) is prepaid: sell it an order instead of credits.")
@@ -90,6 +92,8 @@ public enum ResellerLedger {
     /// Operator sells a prepaid reseller `quantity` units of one plan.
     public static func placeOrder(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, planID: Int, quantity: Int,
                                   unitPrice: Int64, currency: String, paid: Bool) async throws -> ResellerOrderModel {
+        // Money and stock are the operator's to give: a reseller never tops itself up.
+        try actor.require(.crm, in: deploymentID)
         let r = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         guard r.resellerType == ResellerType.prepaid.rawValue else {
             throw DomainError(.conflict, code: "not_prepaid", "\(r.name) is postpaid: add credits instead of an order.")
@@ -286,6 +290,7 @@ public enum ResellerLedger {
     /// Gives unused units of an order back to the operator (a partial refund); `cancel` refunds
     /// all that is left and closes the order.
     public static func refundUnits(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, orderID: Int, units: Int?, cancel: Bool) async throws -> ResellerOrderModel {
+        try actor.require(.crm, in: deploymentID)
         guard let o = try await ResellerOrderModel.find(orderID, on: env.db) else { throw DomainError.notFound("The order") }
         _ = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: o.resellerID)
         let n = units ?? o.remaining
@@ -313,6 +318,7 @@ public enum ResellerLedger {
 
     /// Refunds one credits charge as a new entry the other way; a charge is refunded at most once.
     public static func refundCharge(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, entryID: Int, reason: String) async throws -> Int64 {
+        try actor.require(.crm, in: deploymentID)
         guard let e = try await LedgerEntryModel.query(on: env.db).filter(\.$id == entryID).filter(\.$deploymentID == deploymentID).first(),
               e.unit == "CREDITS", e.toAccount == LedgerAccount.operatorSales, let resellerID = e.resellerID else {
             throw DomainError.notFound("The charge")

@@ -108,6 +108,7 @@ public enum ResellerService {
 
     /// Disabling stops the reseller's logins and sales, not its customers' service.
     public static func setEnabled(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, enabled: Bool) async throws {
+        try actor.require(.crm, in: deploymentID)
         let r = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
         r.enabled = enabled
         try await env.write { db in
@@ -119,6 +120,7 @@ public enum ResellerService {
 
     /// Lets the reseller sell one plan of a product, at a discount (percent with up to two decimals).
     public static func assign(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, productID: Int, planID: Int, discountPercent: String) async throws {
+        try actor.require(.crm, in: deploymentID)
         _ = try await find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         guard let bp = ResellerPricing.basisPoints(percent: discountPercent) else {
             throw DomainError.validation(["discount": "must be a percentage between 0 and 100, e.g. 10 or 12.5"])
@@ -163,6 +165,7 @@ public enum ResellerService {
     /// Refused while the reseller still has customers (trash included), credits or unused
     /// prepaid units: move the customers (Customers › Bulk edit) and settle the balance first.
     public static func delete(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws {
+        try actor.require(.crm, in: deploymentID)
         let r = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
         let customers = try await CustomerModel.query(on: env.db).filter(\.$resellerID == id).count()
         let open = try await ResellerOrderModel.query(on: env.db).filter(\.$resellerID == id).filter(\.$status == "open").all().filter { $0.remaining > 0 }
