@@ -15,23 +15,29 @@ public enum AuthService {
     public static func login(_ env: ServiceEnvironment, email rawEmail: String, password: String, ip: String?) async throws -> SystemUserModel {
         let policy = env.lockout
         let now = env.now
-        if let ip {
-            let count = try await RateLimiter.hit(env, key: "login:\(ip)", window: policy.addressWindow)
-            if count > policy.attemptsPerAddressPerWindow {
-                throw DomainError(.rateLimited, code: "rate_limited",
-                                  "Too many login attempts from your address. Wait a few minutes and try again.")
-            }
+        // Only failed attempts count against an address: an office behind one NAT address can log
+        // in all day, a password-guesser cannot.
+        let throttleKey = ip.map { "login:\($0)" }
+        if let throttleKey, try await RateLimiter.count(env, key: throttleKey, window: policy.addressWindow) >= policy.attemptsPerAddressPerWindow {
+            throw DomainError(.rateLimited, code: "rate_limited",
+                              "Too many login attempts from your address. Wait a few minutes and try again.")
+        }
+        func failed() async throws {
+            if let throttleKey { _ = try await RateLimiter.hit(env, key: throttleKey, window: policy.addressWindow) }
         }
         let email = Validation.normalisedEmail(rawEmail)
         guard let user = try await SystemUserModel.query(on: env.db).filter(\.$email == email).first(), user.active else {
             _ = try? env.hasher.verify(password, decoyHashes.value(env.hasher))
+            try await failed()
             throw wrongCredentials
         }
         let actor = Principal(kind: .user, userID: user.id, label: user.email, role: Role(rawValue: user.role), deploymentIDs: [], ip: ip)
         if let until = user.lockedUntil, until > now {
+            try await failed()
             throw lockedError(until: until, now: now)
         }
         guard try env.hasher.verify(password, user.passwordHash) else {
+            try await failed()
             let failures = user.failedLogins + 1
             let locks = failures >= policy.maxFailures
             user.failedLogins = locks ? 0 : failures
@@ -175,6 +181,13 @@ public enum RateLimiter {
                 """).all()
             return try rows.first?.decode(column: "count", as: Int.self) ?? 1
         }
+    }
+
+    /// The current window's count for `key`, without adding a hit.
+    public static func count(_ env: ServiceEnvironment, key: String, window: TimeInterval) async throws -> Int {
+        let windowEpoch = Int64((env.now.timeIntervalSince1970 / window).rounded(.down) * window)
+        let row = try await env.db.sql.raw("SELECT count FROM rate_limits WHERE key = \(bind: key) AND window_epoch = \(bind: windowEpoch)").first()
+        return try row?.decode(column: "count", as: Int.self) ?? 0
     }
 
     /// Drops windows that ended before `before`.

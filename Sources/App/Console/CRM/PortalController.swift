@@ -300,14 +300,27 @@ enum PortalController {
 
     static func ledger(_ req: Request) async throws -> Response {
         let x = try await ctx(req)
-        let entries = try await LedgerEntryModel.query(on: req.db).filter(\.$resellerID == x.resellerID).sort(\.$id, .descending).limit(500).all()
+        let zone = TimeZone(identifier: x.deployment.timeZone) ?? TimeZone(identifier: "UTC")!
+        let (from, to) = try ResellersController.monthBounds(req, zone: zone)
+        let q = LedgerEntryModel.query(on: req.db).filter(\.$resellerID == x.resellerID)
+        if let from, let to { q.filter(\.$at >= from).filter(\.$at < to) }
+        let entries = try await q.sort(\.$id, .descending).limit(500).all()
+        let month = req.query[String.self, at: "month"] ?? ""
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM"
+        f.timeZone = zone
+        let thisMonth = f.string(from: x.env.now)
         let me = LedgerAccount.reseller(x.resellerID)
         let rows = entries.map { e -> Row in
             let sign = (e.toAccount == me || e.toAccount.hasPrefix("order:")) ? "+" : "−"
             return Row(cells: [Cell(x.dates.string(e.at)), Cell("\(sign)\(e.amount) \(e.unit == "CREDITS" ? "credits" : "unit(s)")"), Cell(e.reason), Cell(e.actorLabel)], actions: [])
         }
-        let table = TableVM(heading: "Balance log", intro: "Every movement of your credits or units: what moved, when, why and by whom.",
-                            buttons: [Button(label: "Statement (CSV)", href: "/portal/statement.csv", primary: false)], filters: [],
+        let table = TableVM(heading: month.isEmpty ? "Balance log" : "Balance log — \(month)",
+                            intro: "Every movement of your credits or units: what moved, when, why and by whom.",
+                            buttons: [Button(label: "This month", href: "/portal/ledger?month=\(thisMonth)", primary: month == thisMonth),
+                                      Button(label: "All", href: "/portal/ledger", primary: month.isEmpty),
+                                      Button(label: month.isEmpty ? "Statement (CSV)" : "Statement \(month) (CSV)", href: "/portal/statement.csv" + (month.isEmpty ? "" : "?month=\(month)"), primary: false)],
+                            filters: [],
                             filterAction: "/portal/ledger", columns: ["When", "Movement", "Why", "By"].map { Column(label: $0, sortHref: nil, indicator: "") },
                             rows: rows, emptyText: "No movement yet.", pager: Pager(summary: "\(rows.count) movements", prevHref: nil, nextHref: nil))
         return try await Layout.render(req, "table", title: "Balance log", table)

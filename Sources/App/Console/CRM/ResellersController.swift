@@ -212,20 +212,22 @@ enum ResellersController {
 
     /// `?month=2026-11` limits the statement to one calendar month in the deployment's zone.
     static func csvStatement(_ req: Request, reseller r: ResellerModel, zone: TimeZone) async throws -> Response {
-        var from: Date? = nil, to: Date? = nil
-        if let month = req.query[String.self, at: "month"], !month.isEmpty {
-            let f = DateFormatter()
-            f.dateFormat = "yyyy-MM"
-            f.timeZone = zone
-            guard let start = f.date(from: month) else { throw DomainError.validation(["month": "must look like 2026-11"]) }
-            from = start
-            to = SubscriptionCalendar.calendar(zone).date(byAdding: .month, value: 1, to: start)
-        }
+        let (from, to) = try monthBounds(req, zone: zone)
         let csv = try await ResellerLedger.statementCSV(on: req.db, resellerID: r.requireID(), from: from, to: to)
         let response = Response(status: .ok, body: .init(string: csv))
         response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
         response.headers.contentDisposition = .init(.attachment, filename: "statement-\(r.id!)\(from == nil ? "" : "-" + (req.query[String.self, at: "month"] ?? "")).csv")
         return response
+    }
+
+    /// `?month=2026-11` as [start, end) of that month in `zone`; (nil, nil) without the parameter.
+    static func monthBounds(_ req: Request, zone: TimeZone) throws -> (Date?, Date?) {
+        guard let month = req.query[String.self, at: "month"], !month.isEmpty else { return (nil, nil) }
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM"
+        f.timeZone = zone
+        guard let start = f.date(from: month) else { throw DomainError.validation(["month": "must look like 2026-11"]) }
+        return (start, SubscriptionCalendar.calendar(zone).date(byAdding: .month, value: 1, to: start))
     }
 
     struct LoginForm: Content { var email: String?; var password: String? }
