@@ -36,6 +36,19 @@ import Storage
             let got = try await api(app, .GET, "\(base)/customers/\(id)", token: token)
             #expect(!got.body.string.contains(password) && !got.body.string.contains("password"))
 
+            // The business API's ways of naming a customer, and its credential change.
+            let byLogin = try await api(app, .GET, "\(base)/customers/lookup?login=api.viewer", token: token)
+            #expect(try jsonObject(byLogin)["id"] as? Int == id)
+            #expect(try await api(app, .GET, "\(base)/customers/lookup?login=nobody", token: token).status == .notFound)
+            _ = try await api(app, .POST, "\(base)/customers/\(id)/devices", token: token, json: #"{"mac":"00:1a:79:00:00:99"}"#)
+            #expect(try jsonObject(try await api(app, .GET, "\(base)/customers/lookup?mac=001A79000099", token: token))["id"] as? Int == id)
+            let creds = try await api(app, .POST, "\(base)/customers/\(id)/credentials", token: token, json: #"{"login":"api.viewer2","password":"Tv!2026x"}"#)
+            let newLogin = try jsonObject(creds)["login"] as? String
+            #expect(creds.status == .ok && newLogin == "api.viewer2")
+            let taken = try await api(app, .POST, "\(base)/customers/\(id)/credentials", token: token, json: #"{"login":"demoviewer","password":"Tv!2026x"}"#)
+            #expect(taken.status == .unprocessableEntity)
+            #expect(try await api(app, .GET, "\(base)/countries", token: token).body.string.contains(#"{"code":"NL","name":"Netherlands"}"#))
+
             let renewed = try await api(app, .POST, "\(base)/customers/\(id)/renew", token: token, json: #"{"planId":\#(crm.year.id!)}"#)
             let before = try #require(customer["expiresAt"] as? String), after = try #require(try jsonObject(renewed)["expiresAt"] as? String)
             #expect(after > before && after.hasPrefix(String(Int(before.prefix(4))! + 1)))

@@ -47,6 +47,9 @@ enum V1CRMController {
         api.add(e(.POST, ["customers", "import"], "Import customers from a CSV body (text/csv) or an .xlsx body; all or nothing", "Customers", status: 201, response: "CustomerCreatedList"), use: importCustomers)
         api.add(e(.POST, ["customers", "bulk-edit"], "Change many customers at once", "Customers", body: "BulkEdit", response: "BulkResult"), use: bulkEdit)
         api.add(e(.POST, ["customers", "bulk-delete"], "Move many customers to the trash", "Customers", body: "BulkSelection", response: "BulkResult"), use: bulkTrash)
+        api.add(e(.GET, ["customers", "lookup"], "The customer with this login, mapping id or linked MAC (as billing systems name them)", "Customers",
+                  query: [("login", "The customer's login (userid)"), ("mappingId", "The external mapping id"), ("mac", "A linked device's MAC")], response: "Customer"), use: lookup)
+        api.add(e(.GET, ["countries"], "Country codes and names accepted in contact data", "Customers", response: "CountryList"), use: countries)
         api.add(e(.GET, ["customers", ":customerId"], "One customer", "Customers", response: "Customer"), use: getCustomer)
         api.add(e(.PATCH, ["customers", ":customerId"], "Change contact and reference data", "Customers", body: "Contact", response: "Customer"), use: updateCustomer)
         api.add(e(.DELETE, ["customers", ":customerId"], "Move to the trash", "Customers", status: 204), use: trashCustomer)
@@ -58,6 +61,8 @@ enum V1CRMController {
         api.add(e(.POST, ["customers", ":customerId", "cancel"], "End the subscription now", "Subscriptions", response: "Customer"), use: cancel)
         api.add(e(.POST, ["customers", ":customerId", "disable"], "Disable", "Subscriptions", response: "Customer"), use: disable)
         api.add(e(.POST, ["customers", ":customerId", "enable"], "Enable", "Subscriptions", response: "Customer"), use: enable)
+        api.add(e(.POST, ["customers", ":customerId", "credentials"], "Change the login and password together", "Customers", body: "CredentialsChange",
+                  response: "Customer"), use: changeCredentials)
         api.add(e(.POST, ["customers", ":customerId", "password"], "Set or generate a new password (returned once)", "Customers", body: "PasswordReset", response: "PasswordResult"), use: resetPassword)
         api.add(e(.GET, ["customers", ":customerId", "devices"], "Linked devices and devices in use", "Devices", response: "DeviceList"), use: listDevices)
         api.add(e(.POST, ["customers", ":customerId", "devices"], "Link a set-top box by MAC or serial", "Devices", body: "DeviceLink", status: 201, response: "Device"), use: linkDevice)
@@ -486,6 +491,38 @@ enum V1CRMController {
     static func setDisabled(_ req: Request, _ disabled: Bool) async throws -> Response {
         let x = try ctx(req)
         let c = try await CustomerService.setDisabled(x.env, actor: x.actor, deploymentID: x.deploymentID, id: try int(req, "customerId"), disabled: disabled)
+        return try await json(req, try await customerDTO(req, c))
+    }
+
+    /// A customer by login, mapping id or linked MAC: the business API's way of naming customers.
+    static func lookup(_ req: Request) async throws -> Response {
+        let x = try ctx(req)
+        let login = req.query[String.self, at: "login"].flatMap { $0.isEmpty ? nil : $0 }
+        let mapping = req.query[String.self, at: "mappingId"].flatMap { $0.isEmpty ? nil : $0 }
+        if let mac = req.query[String.self, at: "mac"], !mac.isEmpty {
+            guard let normalised = SearchKey.mac(mac) else { throw DomainError.validation(["mac": "is not a MAC address (12 hex digits)"]) }
+            guard let d = try await CustomerDeviceModel.query(on: req.db).filter(\.$mac == normalised).filter(\.$linked == true).first() else {
+                throw DomainError.notFound("A customer with that MAC")
+            }
+            return try await json(req, try await customerDTO(req, try await CustomerService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: d.customerID)))
+        }
+        let c = try await CustomerService.locate(x.env, actor: x.actor, deploymentID: x.deploymentID, login: login, password: nil, mappingID: mapping)
+        return try await json(req, try await customerDTO(req, c))
+    }
+
+    struct CountryDTO: Content { var code: String; var name: String }
+
+    static func countries(_ req: Request) async throws -> Response {
+        _ = try ctx(req)
+        return try await json(req, DataList(data: Country.all.map { CountryDTO(code: $0.code, name: $0.name) }))
+    }
+
+    struct CredentialsBody: Content { var login: String; var password: String }
+
+    static func changeCredentials(_ req: Request) async throws -> Response {
+        let x = try ctx(req)
+        let b = try req.content.decode(CredentialsBody.self)
+        let c = try await CustomerService.changeLogin(x.env, actor: x.actor, deploymentID: x.deploymentID, id: try int(req, "customerId"), login: b.login, password: b.password)
         return try await json(req, try await customerDTO(req, c))
     }
 

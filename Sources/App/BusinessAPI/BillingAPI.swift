@@ -44,6 +44,7 @@ enum BillingAPI {
         let env = req.serviceEnvironment
         let given = req.headers.first(name: "Idempotency-Key") ?? params.text("requestId")
         guard e.mutating, let given else { return try encode(await e.handler(req, params, caller)) }
+        try IdempotencyStore.validate(given: given)
         // Keys belong to the caller: a reseller can never replay the operator's answers, nor the reverse.
         let key = (caller.resellerID.map { "reseller:\($0):" } ?? "operator:") + given
         switch try await IdempotencyStore.claim(env, deploymentID: caller.deploymentID, key: key, endpoint: name) {

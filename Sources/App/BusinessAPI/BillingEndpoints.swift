@@ -111,9 +111,12 @@ enum BillingEndpoints {
 
     static func country(_ p: BillingParams) throws -> String {
         guard let v = p.text("country") else { return "" }
-        if v.count == 2 { return v.uppercased() }
-        guard let code = Country.code(forName: v) else { throw DomainError.validation(["country": "\"\(v)\" is not a country name or two-letter code (see GetCountries)"]) }
-        return code
+        // Names and aliases first ("UK" is GB), then ISO codes.
+        if let code = Country.code(forName: v) { return code }
+        guard v.count == 2, Country.isCode(v.uppercased()) else {
+            throw DomainError.validation(["country": "\"\(v)\" is not a country name or two-letter code (see GetCountries)"])
+        }
+        return v.uppercased()
     }
 
     /// The contact fields the API carries, over `base` (for edits) or empty.
@@ -202,7 +205,7 @@ enum BillingEndpoints {
             var planID = customer.planID
             if let wanted {
                 guard let plan = try await CustomerService.plan(of: customer.productID, lasting: wanted, on: req.db) else {
-                    throw DomainError.validation(["months": "the customer's product has no plan of \(wanted)"])
+                    throw DomainError.validation([wanted.unit == .days ? "days" : "months": "the customer's product has no plan of \(wanted)"])
                 }
                 planID = plan.id
             }
@@ -401,7 +404,7 @@ enum BillingEndpoints {
         else if let mac = p.text("mac", "macaddress", "uuid") {
             guard let normalised = SearchKey.mac(mac) else { throw DomainError.validation(["mac": "is not a MAC address (12 hex digits)"]) }
             q.filter(\.$mac == normalised)
-        } else if let serial = p.text("serial") { q.filter(\.$serial == serial) }
+        } else if let serial = p.text("serial", "serialnumber") { q.filter(\.$serial == serial) }
         else { throw DomainError.validation(["mac": "give the device's mac, serial or deviceid"]) }
         guard let d = try await q.first() else { throw DomainError.notFound("The device") }
         try await CustomerService.deleteDevice(env(req), actor: c.actor, deploymentID: c.deploymentID, id: customer.id!, deviceID: d.id!)
@@ -481,10 +484,13 @@ enum BillingEndpoints {
         // A reseller sees what it may sell, with what one sale costs it.
         var assigned: [Int: Int]? = nil
         var mappedPackages: Set<Int>? = nil
+        var packageTerms: [Int: (price: Int64?, discount: Int)] = [:]
         var prepaid = false
         if let rid = c.resellerID {
             assigned = Dictionary(try await ResellerService.assignments(env, resellerID: rid).map { ($0.planID, $0.discountBasisPoints) }, uniquingKeysWith: { a, _ in a })
-            mappedPackages = Set(try await ResellerExtras.extraPackageMappings(env, resellerID: rid).map(\.extraPackageID))
+            let mappings = try await ResellerExtras.extraPackageMappings(env, resellerID: rid)
+            mappedPackages = Set(mappings.map(\.extraPackageID))
+            for m in mappings { packageTerms[m.extraPackageID] = (m.creditsPrice, m.discountBasisPoints) }
             prepaid = try await ResellerModel.find(rid, on: req.db)?.resellerType == ResellerType.prepaid.rawValue
         }
         func planJSON(_ plan: PaymentPlanModel) -> JSONValue {
@@ -496,6 +502,8 @@ enum BillingEndpoints {
             ]
             if let bp = assigned?[plan.id!] {
                 o["ResellerCharge"] = prepaid ? "1 unit" : plan.creditsPrice.map { .int(ResellerPricing.charge(creditsPrice: $0, discountBasisPoints: bp)) } ?? .null
+            } else if let pkg = plan.extraPackageID, let terms = packageTerms[pkg] {
+                o["ResellerCharge"] = prepaid ? "1 unit" : (terms.price ?? plan.creditsPrice).map { .int(ResellerPricing.charge(creditsPrice: $0, discountBasisPoints: terms.discount)) } ?? .null
             }
             return .object(o)
         }
@@ -526,9 +534,21 @@ enum BillingEndpoints {
             .filter { $0.subscriptionType != SubscriptionType.trial.rawValue }
             .sorted { (counts[$0.id!] ?? 0, -$0.id!) > (counts[$1.id!] ?? 0, -$1.id!) }
         let owned = Set(try await CustomerExtraPackageModel.query(on: req.db).filter(\.$customerID == customer.id!).all().map(\.extraPackageID))
-        let packages = try await ExtraPackageModel.query(on: req.db).filter(\.$productID == customer.productID).sort(\.$id).all().filter { !owned.contains($0.id!) }
+        var packages = try await ExtraPackageModel.query(on: req.db).filter(\.$productID == customer.productID).sort(\.$id).all().filter { !owned.contains($0.id!) }
+        var offered = products
+        if let rid = c.resellerID {
+            // A reseller is offered only what it may sell.
+            let mapped = Set(try await ResellerExtras.extraPackageMappings(env(req), resellerID: rid).map(\.extraPackageID))
+            let assigned = Set(try await ResellerService.assignments(env(req), resellerID: rid).map(\.productID))
+            packages = packages.filter { mapped.contains($0.id!) }
+            offered = products.filter { assigned.contains($0.id!) }
+        }
         return BillingReply(["loginid": .string(customer.login),
                              "extraPackages": .array(packages.map { ["ExtraPackageID": .from($0.id), "Name": .string($0.name), "PackageMappingID": .from($0.mappingID)] }),
-                             "products": .array(products.map { ["ProductID": .from($0.id), "ProductName": .string($0.name), "customers": .int(Int64(counts[$0.id!] ?? 0))] })])
+                             "products": .array(offered.map { p in
+                                 var o: [String: JSONValue] = ["ProductID": .from(p.id), "ProductName": .string(p.name)]
+                                 if c.resellerID == nil { o["customers"] = .int(Int64(counts[p.id!] ?? 0)) }
+                                 return .object(o)
+                             })])
     }
 }

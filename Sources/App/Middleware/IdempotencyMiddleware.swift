@@ -13,6 +13,7 @@ struct IdempotencyMiddleware: AsyncMiddleware {
               let user = request.consoleUser, user.actor.canAccess(deployment: deploymentID) else {
             return try await next.respond(to: request)
         }
+        try IdempotencyStore.validate(given: given)
         let env = request.serviceEnvironment
         let endpoint = "\(request.method.rawValue) \(request.url.path)"
         switch try await IdempotencyStore.claim(env, deploymentID: deploymentID, key: "v1:\(user.user.id!.uuidString):\(given)", endpoint: endpoint) {

@@ -21,7 +21,8 @@ public enum IdempotencyStore {
     }
 
     public static func claim(_ env: ServiceEnvironment, deploymentID: UUID, key: String, endpoint: String) async throws -> Claim {
-        guard !key.isEmpty, key.count <= 200 else {
+        // The caller's scope is prefixed to the key it sent; 200 characters of its own are allowed.
+        guard !key.isEmpty, key.count <= 300 else {
             throw DomainError.validation(["Idempotency-Key": "must be 1 to 200 characters"])
         }
         if let existing = try await find(env, deploymentID: deploymentID, key: key) { return answer(existing, endpoint: endpoint) }
@@ -57,6 +58,11 @@ public enum IdempotencyStore {
     static func answer(_ row: APIIdempotencyModel, endpoint: String) -> Claim {
         if row.endpoint != endpoint { return .mismatch(endpoint: row.endpoint) }
         return row.completed ? .replay(status: row.status, body: row.body) : .inProgress
+    }
+
+    /// Checks a key as the caller sent it, before its scope is prefixed.
+    public static func validate(given key: String) throws {
+        guard !key.isEmpty, key.count <= 200 else { throw DomainError.validation(["Idempotency-Key": "must be 1 to 200 characters"]) }
     }
 
     public static func complete(_ env: ServiceEnvironment, id: UUID, status: Int, body: String) async throws {
