@@ -165,5 +165,6 @@ public enum StorageMigrations {
         M0010_CreateAPIIdempotency(),
         M0011_CreateWebshops(),
         M0012_CreateAPIProvisions(),
+        M0013_CreateChannels(),
     ]
 }

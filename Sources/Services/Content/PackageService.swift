@@ -1,0 +1,275 @@
+import Domain
+import FluentKit
+import Foundation
+import SQLKit
+import Storage
+
+/// Content packages of every kind, their items, and the products and extra packages that grant
+/// them (the visibility chain: item → package → product or extra package → customer).
+public enum PackageService {
+    public static func create(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, kind: ContentKind, name: String, description: String) async throws -> ContentPackageModel {
+        try actor.require(.cms, in: deploymentID)
+        let n = name.trimmingCharacters(in: .whitespaces)
+        var errors = FieldErrors()
+        if n.isEmpty { errors.add("name", "is required") }
+        else if try await ContentPackageModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$kind == kind.rawValue).filter(\.$name == n).first() != nil {
+            errors.add("name", "\(n) already exists")
+        }
+        try errors.throwIfAny()
+        let p = ContentPackageModel()
+        p.deploymentID = deploymentID
+        p.kind = kind.rawValue
+        p.name = n
+        p.description = description
+        try await env.write { db in
+            try await p.create(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "package", entityID: String(p.id!),
+                                          action: "create", after: ["kind": kind.rawValue, "name": n])
+        }
+        return p
+    }
+
+    public static func list(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, kind: ContentKind? = nil) async throws -> [ContentPackageModel] {
+        try actor.require(.cms, in: deploymentID)
+        let q = ContentPackageModel.query(on: env.db).filter(\.$deploymentID == deploymentID)
+        if let kind { q.filter(\.$kind == kind.rawValue) }
+        return try await q.sort(\.$name).all()
+    }
+
+    public static func find(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws -> ContentPackageModel {
+        try actor.require(.cms, in: deploymentID)
+        guard let p = try await ContentPackageModel.query(on: env.db).filter(\.$id == id).filter(\.$deploymentID == deploymentID).first() else {
+            throw DomainError.notFound("The package")
+        }
+        return p
+    }
+
+    public static func items(_ env: ServiceEnvironment, packageID: Int) async throws -> [Int] {
+        try await PackageItemModel.query(on: env.db).filter(\.$packageID == packageID).sort(\.$position).sort(\.$id).all().map(\.itemID)
+    }
+
+    /// Adds items (ids of the package's kind, of this deployment) at the end; ones already in it stay.
+    public static func add(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, packageID: Int, items: [Int]) async throws -> Int {
+        let p = try await find(env, actor: actor, deploymentID: deploymentID, id: packageID)
+        guard p.kind == ContentKind.channel.rawValue else { throw DomainError(.conflict, code: "kind_not_built", "\(p.kind) packages get their items with that content kind.") }
+        let valid = Set(try await ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$id ~~ items).all().compactMap(\.id))
+        guard valid.count == Set(items).count else { throw DomainError.validation(["items": "some ids are not channels of this deployment"]) }
+        let present = Set(try await self.items(env, packageID: packageID))
+        let new = items.filter { !present.contains($0) }
+        guard !new.isEmpty else { return 0 }
+        try await env.write { db in
+            let start = (try await PackageItemModel.query(on: db).filter(\.$packageID == packageID).max(\.$position) ?? 0) + 1
+            for (i, item) in new.enumerated() {
+                let row = PackageItemModel()
+                row.packageID = packageID
+                row.itemID = item
+                row.position = start + i
+                try await row.create(on: db)
+            }
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "package", entityID: String(packageID),
+                                          action: "add_items", after: ["items": new.map(String.init).joined(separator: ",")])
+        }
+        return new.count
+    }
+
+    public static func remove(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, packageID: Int, item: Int) async throws {
+        _ = try await find(env, actor: actor, deploymentID: deploymentID, id: packageID)
+        try await env.write { db in
+            try await PackageItemModel.query(on: db).filter(\.$packageID == packageID).filter(\.$itemID == item).delete()
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "package", entityID: String(packageID),
+                                          action: "remove_item", before: ["item": String(item)])
+        }
+    }
+
+    public static func delete(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws {
+        let p = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        let grants = try await PackageGrantModel.query(on: env.db).filter(\.$packageID == id).count()
+        guard grants == 0 else {
+            throw DomainError(.conflict, code: "package_in_use", "\(p.name) is in \(grants) product(s) or extra package(s); take it out there first.")
+        }
+        try await env.write { db in
+            try await p.delete(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "package", entityID: String(id),
+                                          action: "delete", before: ["name": p.name])
+        }
+    }
+
+    // MARK: Grants
+
+    /// The content packages a product (or a CRM extra package) grants, replaced as a whole.
+    public static func setGrants(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, productID: Int?, extraPackageID: Int?, packages: [Int]) async throws {
+        try actor.require(.crm, in: deploymentID)
+        if let productID {
+            guard try await ProductModel.query(on: env.db).filter(\.$id == productID).filter(\.$deploymentID == deploymentID).first() != nil else {
+                throw DomainError.notFound("The product")
+            }
+        }
+        if let extraPackageID {
+            guard let e = try await ExtraPackageModel.find(extraPackageID, on: env.db),
+                  try await ProductModel.query(on: env.db).filter(\.$id == e.productID).filter(\.$deploymentID == deploymentID).first() != nil else {
+                throw DomainError.notFound("The extra package")
+            }
+        }
+        let valid = try await ContentPackageModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$id ~~ packages).count()
+        guard valid == Set(packages).count else { throw DomainError.validation(["packages": "some ids are not content packages of this deployment"]) }
+        try await env.write { db in
+            let q = PackageGrantModel.query(on: db)
+            if let productID { q.filter(\.$productID == productID) } else { q.filter(\.$extraPackageID == extraPackageID) }
+            try await q.delete()
+            for id in Set(packages) {
+                let g = PackageGrantModel()
+                g.packageID = id
+                g.productID = productID
+                g.extraPackageID = extraPackageID
+                try await g.create(on: db)
+            }
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: productID != nil ? "product" : "extra_package",
+                                          entityID: String(productID ?? extraPackageID ?? 0), action: "set_content_packages",
+                                          after: ["packages": packages.sorted().map(String.init).joined(separator: ",")])
+        }
+    }
+
+    public static func grants(_ env: ServiceEnvironment, productID: Int? = nil, extraPackageID: Int? = nil) async throws -> [Int] {
+        let q = PackageGrantModel.query(on: env.db)
+        if let productID { q.filter(\.$productID == productID) }
+        if let extraPackageID { q.filter(\.$extraPackageID == extraPackageID) }
+        return try await q.all().map(\.packageID)
+    }
+}
+
+/// CMS › Channels › UI Groups: ordered categories of channels.
+public enum UIGroupService {
+    public static func create(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, name: String) async throws -> UIGroupModel {
+        try actor.require(.cms, in: deploymentID)
+        let n = name.trimmingCharacters(in: .whitespaces)
+        if n.isEmpty { throw DomainError.validation(["name": "is required"]) }
+        if try await UIGroupModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$name == n).first() != nil {
+            throw DomainError.validation(["name": "\(n) already exists"])
+        }
+        let g = UIGroupModel()
+        g.deploymentID = deploymentID
+        g.name = n
+        g.visible = true
+        g.position = (try await UIGroupModel.query(on: env.db).filter(\.$deploymentID == deploymentID).max(\.$position) ?? 0) + 1
+        try await env.write { db in
+            try await g.create(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "ui_group", entityID: String(g.id!),
+                                          action: "create", after: ["name": n])
+        }
+        return g
+    }
+
+    public static func list(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> [UIGroupModel] {
+        try actor.require(.cms, in: deploymentID)
+        return try await UIGroupModel.query(on: env.db).filter(\.$deploymentID == deploymentID).sort(\.$position).all()
+    }
+
+    static func find(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws -> UIGroupModel {
+        try actor.require(.cms, in: deploymentID)
+        guard let g = try await UIGroupModel.query(on: env.db).filter(\.$id == id).filter(\.$deploymentID == deploymentID).first() else {
+            throw DomainError.notFound("The UI group")
+        }
+        return g
+    }
+
+    /// Moves a group one place up (-1) or down (+1) by swapping positions with its neighbour.
+    public static func move(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, by step: Int) async throws {
+        let all = try await list(env, actor: actor, deploymentID: deploymentID)
+        guard let i = all.firstIndex(where: { $0.id == id }) else { throw DomainError.notFound("The UI group") }
+        let j = i + (step < 0 ? -1 : 1)
+        guard all.indices.contains(j) else { return }
+        let a = all[i], b = all[j]
+        try await env.write { db in
+            // Positions are renumbered 1…n so that a swap never collides.
+            for (k, g) in all.enumerated() { g.position = k + 1 }
+            (a.position, b.position) = (b.position, a.position)
+            for g in all { try await g.save(on: db) }
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "ui_group", entityID: String(id),
+                                          action: "move", after: ["position": String(a.position)])
+        }
+    }
+
+    /// The group's channels, replaced as a whole, in the given order.
+    public static func setChannels(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, channels: [Int]) async throws {
+        _ = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        let unique = channels.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+        let valid = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$id ~~ unique).count()
+        guard valid == unique.count else { throw DomainError.validation(["channels": "some ids are not channels of this deployment"]) }
+        try await env.write { db in
+            try await UIGroupChannelModel.query(on: db).filter(\.$groupID == id).delete()
+            for (k, c) in unique.enumerated() {
+                let row = UIGroupChannelModel()
+                row.groupID = id
+                row.channelID = c
+                row.position = k + 1
+                try await row.create(on: db)
+            }
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "ui_group", entityID: String(id),
+                                          action: "set_channels", after: ["channels": String(unique.count)])
+        }
+    }
+
+    public static func channels(_ env: ServiceEnvironment, groupID: Int) async throws -> [Int] {
+        try await UIGroupChannelModel.query(on: env.db).filter(\.$groupID == groupID).sort(\.$position).all().map(\.channelID)
+    }
+
+    public static func delete(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws {
+        let g = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        try await env.write { db in
+            try await g.delete(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "ui_group", entityID: String(id),
+                                          action: "delete", before: ["name": g.name])
+        }
+    }
+}
+
+/// The one answer to "may this customer play this item now?", for every API that serves content.
+public enum Entitlements {
+    public enum Decision: Equatable, Sendable {
+        case allowed
+        case notServed(CustomerStatus)
+        case notInPackages
+        case disabledItem
+    }
+
+    /// Allowed when the customer is served (status and dates, read now) and the item is in a
+    /// package its product grants, or one of its live extra packages grants, or it bought it (PPV).
+    public static func decide(_ env: ServiceEnvironment, customer c: CustomerModel, kind: ContentKind, itemID: Int) async throws -> Decision {
+        guard c.deletedAt == nil, let product = try await ProductModel.find(c.productID, on: env.db) else { return .notServed(.disabled) }
+        let status = CustomerService.status(c, product: product, now: env.now)
+        guard status.isServed else { return .notServed(status) }
+        if kind == .channel {
+            guard let ch = try await ChannelModel.find(itemID, on: env.db), ch.deploymentID == c.deploymentID else { return .notInPackages }
+            if !ch.enabled { return .disabledItem }
+        }
+        let extras = try await CustomerExtraPackageModel.query(on: env.db).filter(\.$customerID == c.id!).all()
+            .filter { $0.synced ? (c.expiresAt ?? env.now) > env.now : $0.expiresAt > env.now }.map(\.extraPackageID)
+        let rows = try await env.db.sql.raw("""
+            SELECT 1 AS ok FROM package_items i
+            JOIN content_packages p ON p.id = i.package_id AND p.kind = \(bind: kind.rawValue) AND p.deployment_id = \(bind: c.deploymentID)
+            JOIN package_grants g ON g.package_id = p.id
+            WHERE i.item_id = \(bind: itemID) AND (g.product_id = \(bind: c.productID)\(unsafeRaw: extras.isEmpty ? "" : " OR g.extra_package_id IN (" + extras.map(String.init).joined(separator: ",") + ")"))
+            LIMIT 1
+            """).all()
+        if !rows.isEmpty { return .allowed }
+        if try await ProvisionService.hasAccess(env, customerID: c.id!, contentRef: "\(kind.rawValue):\(itemID)") { return .allowed }
+        return .notInPackages
+    }
+
+    /// Every channel the customer may watch now, by number (its Content tab, playlists).
+    public static func channels(_ env: ServiceEnvironment, customer c: CustomerModel) async throws -> [ChannelModel] {
+        guard c.deletedAt == nil, let product = try await ProductModel.find(c.productID, on: env.db),
+              CustomerService.status(c, product: product, now: env.now).isServed else { return [] }
+        let extras = try await CustomerExtraPackageModel.query(on: env.db).filter(\.$customerID == c.id!).all()
+            .filter { $0.synced ? (c.expiresAt ?? env.now) > env.now : $0.expiresAt > env.now }.map(\.extraPackageID)
+        let rows = try await env.db.sql.raw("""
+            SELECT DISTINCT i.item_id AS id FROM package_items i
+            JOIN content_packages p ON p.id = i.package_id AND p.kind = 'channel' AND p.deployment_id = \(bind: c.deploymentID)
+            JOIN package_grants g ON g.package_id = p.id
+            WHERE g.product_id = \(bind: c.productID)\(unsafeRaw: extras.isEmpty ? "" : " OR g.extra_package_id IN (" + extras.map(String.init).joined(separator: ",") + ")")
+            """).all()
+        let ids = try rows.map { try $0.decode(column: "id", as: Int.self) }
+        guard !ids.isEmpty else { return [] }
+        return try await ChannelModel.query(on: env.db).filter(\.$id ~~ ids).filter(\.$enabled == true).sort(\.$number).all()
+    }
+}
