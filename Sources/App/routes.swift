@@ -29,5 +29,6 @@ func routes(_ app: Application) throws {
     StockController.register(signedIn)
     WebshopsController.register(signedIn)
     ProvisionsController.register(signedIn)
+    ChannelsController.register(signedIn)
     PortalController.register(signedIn)
 }

@@ -36,7 +36,8 @@ enum Layout {
                 item("Super Hostname", nil, .manageSystemUsers),
                 item("White Labelling", nil, .manageSystemUsers),
             ]),
-            ("CMS", ["Channels", "Movies", "Series", "Education", "Music", "Apps", "Import/Export", "Transcoders", "Settings"].map { item($0, nil, .cms) }),
+            ("CMS", [item("Channels", "/cms/channels", .cms), item("UI Groups", "/cms/ui-groups", .cms), item("TV Packages", "/cms/packages", .cms)]
+                + ["Movies", "Series", "Education", "Music", "Apps", "Import/Export", "Transcoders", "Settings"].map { item($0, nil, .cms) }),
             ("CRM", [item("Customers", "/crm/customers", .crm)]
                 + [item("Tickets", nil, .crm), item("Stocks", "/crm/stock", .crm), item("Models", "/crm/models", .crm), item("Dealers", "/crm/dealers", .crm)]
                 + [item("Resellers", "/crm/resellers", .crm)]

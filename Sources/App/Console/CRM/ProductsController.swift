@@ -5,6 +5,13 @@ import Services
 import Storage
 import Vapor
 
+/// Content packages as the product page lists them (all kinds; CRM staff may read them to sell them).
+enum PackageModelsForGrant {
+    static func list(_ req: Request, _ ctx: CRMContext) async throws -> [ContentPackageModel] {
+        try await ContentPackageModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID).sort(\.$kind).sort(\.$name).all()
+    }
+}
+
 /// CRM › Products: list, add with plans, and the details tabs.
 enum ProductsController {
     static func register(_ console: any RoutesBuilder) {
@@ -26,6 +33,8 @@ enum ProductsController {
         r.post(":id", "options", use: addOption)
         r.post(":id", "options", ":optionID", "delete", use: deleteOption)
         r.post(":id", "ip", use: updateIP)
+        r.post(":id", "packages", use: setPackages)
+        r.post(":id", "extras", ":extraID", "packages", use: setExtraPackages)
     }
 
     static func list(_ req: Request) async throws -> Response {
@@ -119,7 +128,7 @@ enum ProductsController {
         }
     }
 
-    static let tabs: [(String, String)] = [("details", "Details"), ("plans", "Payment plans"), ("extras", "Extra packages"), ("dvr", "DVR plans"),
+    static let tabs: [(String, String)] = [("details", "Details"), ("plans", "Payment plans"), ("packages", "Content packages"), ("extras", "Extra packages"), ("dvr", "DVR plans"),
                                            ("catchup", "Catch-up plans"), ("ip", "IP access"), ("ota", "App OTA")]
 
     static func details(_ req: Request) async throws -> Response {
@@ -165,6 +174,22 @@ enum ProductsController {
             sections = [Section(title: titles[tab]!.0, intro: titles[tab]!.1,
                                 table: .simple(kind == .ota ? ["Platform", "Version", "URL", ""] : ["Name", kind == .dvr ? "Hours" : "Days"], rows, empty: "None yet."),
                                 form: form ?? optionForm(base: base, kind: kind, values: [:]))]
+        case "packages":
+            let all = try await PackageModelsForGrant.list(req, ctx)
+            let granted = Set(try await PackageService.grants(ctx.env, productID: id))
+            func options(_ chosen: Set<Int>) -> [FieldOption] {
+                all.map { FieldOption(value: String($0.id!), label: "\(ContentKind(rawValue: $0.kind)?.label ?? $0.kind): \($0.name)", selected: chosen.contains($0.id!)) }
+            }
+            sections = [Section(title: "Content packages", intro: "What customers of this product can watch: the content of these packages (CMS › Packages).",
+                                form: FormVM(heading: "", intro: nil, action: "\(base)/packages", fields: [Field("packages[]", "Packages", type: "checkboxes", options: options(granted))],
+                                             submitLabel: "Save packages", cancelHref: nil, formError: nil))]
+            for e in d.extraPackages {
+                let extraGranted = Set(try await PackageService.grants(ctx.env, extraPackageID: e.id!))
+                sections.append(Section(title: "Extra package \(e.name)", intro: "Content a customer gets while this extra package runs.",
+                                        form: FormVM(heading: "", intro: nil, action: "\(base)/extras/\(e.id!)/packages",
+                                                     fields: [Field("packages[]", "Packages", type: "checkboxes", options: options(extraGranted))],
+                                                     submitLabel: "Save \(e.name) packages", cancelHref: nil, formError: nil)))
+            }
         case "ip":
             sections = [Section(title: "IP access", intro: "Addresses customers of this product may (or may not) use. One IP or CIDR per line.",
                                 form: form ?? FormVM(heading: "", intro: nil, action: "\(base)/ip", fields: [
@@ -186,6 +211,29 @@ enum ProductsController {
                             tabs: tabs.map { Tab(label: $0.1, href: "\(base)?tab=\($0.0)", active: $0.0 == tab || (tab == "" && $0.0 == "details")) },
                             sections: sections)
         return try await Layout.render(req, "sections", title: p.name, vm, status: status)
+    }
+
+    struct PackagesForm: Content { var packages: [Int]? }
+
+    static func setPackages(_ req: Request) async throws -> Response {
+        let ctx = try await req.crm()
+        let id = try req.parameters.require("id", as: Int.self)
+        let f = (try? req.content.decode(PackagesForm.self)) ?? PackagesForm()
+        return try await req.flashing(redirectTo: "/crm/products/\(id)?tab=packages") {
+            try await PackageService.setGrants(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, productID: id, extraPackageID: nil, packages: f.packages ?? [])
+            return "Content packages saved."
+        }
+    }
+
+    static func setExtraPackages(_ req: Request) async throws -> Response {
+        let ctx = try await req.crm()
+        let id = try req.parameters.require("id", as: Int.self)
+        let extra = try req.parameters.require("extraID", as: Int.self)
+        let f = (try? req.content.decode(PackagesForm.self)) ?? PackagesForm()
+        return try await req.flashing(redirectTo: "/crm/products/\(id)?tab=packages") {
+            try await PackageService.setGrants(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, productID: nil, extraPackageID: extra, packages: f.packages ?? [])
+            return "Extra package content saved."
+        }
     }
 
     static func optionForm(base: String, kind: ProductService.OptionKind, values v: [String: String]) -> FormVM {

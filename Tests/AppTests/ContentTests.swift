@@ -1,0 +1,118 @@
+import Fluent
+import Foundation
+import Testing
+import VaporTesting
+@testable import App
+@testable import Domain
+@testable import Services
+import Storage
+
+@Suite(.serialized) struct ContentTests {
+    /// The visibility chain: channel → package → product or live extra package → served customer.
+    @Test func entitlementsFollowPackagesProductsExtrasAndStatus() async throws {
+        try await withTVMS { app, clock in
+            let crm = try await DemoCRM(app)
+            try await DemoData.loadContent(crm.env)
+            let viewer = try await crm.customer(login: "channel.viewer").customer
+            let news = try #require(try await ChannelModel.query(on: app.db).filter(\.$name == "City News 24").first())
+            let football = try #require(try await ChannelModel.query(on: app.db).filter(\.$name == "Football Live").first())
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: news.id!) == .allowed)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: football.id!) == .notInPackages)
+            #expect(try await Entitlements.channels(crm.env, customer: viewer).count == 25)
+
+            let sports = try #require(try await PaymentPlanModel.query(on: app.db).filter(\.$name == "Sports 1 month").first())
+            _ = try await CustomerService.addExtraPackage(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: viewer.id!, planID: sports.id!, synced: false)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: football.id!) == .allowed)
+            #expect(try await Entitlements.channels(crm.env, customer: viewer).count == 30)
+
+            var disabled = ChannelService.Input(number: news.number, name: news.name)
+            disabled.hlsURL = news.hlsURL
+            disabled.enabled = false
+            _ = try await ChannelService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: news.id!, input: disabled)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: news.id!) == .disabledItem)
+
+            // Past the extra package's month the sports channels go; past the expiry, everything.
+            clock.advance(by: 32 * 86_400)
+            let fresh = try #require(try await CustomerModel.find(viewer.id, on: app.db))
+            let status = try await Entitlements.decide(crm.env, customer: fresh, kind: .channel, itemID: football.id!)
+            #expect(status == .notServed(.expired))
+            #expect(try await Entitlements.channels(crm.env, customer: fresh).isEmpty)
+
+            // Another deployment's channel id is never in this customer's packages.
+            let other = try await DeploymentService.create(crm.env, actor: crm.actor, input: .init(name: "Other", cmsService: "othercms", crmService: "othercrm",
+                                                                                                   timeZone: "UTC", defaultCurrency: "EUR"))
+            var foreign = ChannelService.Input(number: 1, name: "Foreign")
+            foreign.hlsURL = "https://x.example/a.m3u8"
+            let f = try await ChannelService.save(crm.env, actor: crm.actor, deploymentID: other.deployment.id!, id: nil, input: foreign)
+            _ = try await CustomerService.renew(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: viewer.id!, fromExpiry: false)
+            let renewed = try #require(try await CustomerModel.find(viewer.id, on: app.db))
+            #expect(try await Entitlements.decide(crm.env, customer: renewed, kind: .channel, itemID: f.id!) == .notInPackages)
+        }
+    }
+
+    @Test func consoleAddsAChannelWithALogoPutsItInAPackageAndAProduct() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            #expect(try await b.get("/cms/channels/new").status == .ok)
+            let fields: [(String, String)] = [("number", "101"), ("name", "Harbour TV"), ("hlsURL", "https://live.example/harbour/index.m3u8"),
+                                              ("dashURL", "https://live.example/harbour/manifest.mpd"), ("tokenType", "flussonic"), ("drm", "none"), ("ageRating", "0"),
+                                              ("tags", "Local, news , local"), ("catchupDays", "3"), ("enabled", "on")]
+            let wide = try await b.upload("/cms/channels", fields: fields, files: [("logo", "wide.png", Data(pngHeader(width: 300, height: 100)))])
+            #expect(wide.status == .unprocessableEntity && wide.body.string.contains("must be square (1:1); this one is 300×100"))
+            #expect(try await ChannelModel.query(on: app.db).count() == 0, "a refused channel is not saved")
+            let badHLS = try await b.upload("/cms/channels", fields: fields.map { $0.0 == "hlsURL" ? ($0.0, "https://live.example/harbour.mpd") : $0 }, files: [])
+            #expect(badHLS.status == .unprocessableEntity && badHLS.body.string.contains("must be an HLS playlist (.m3u8)"))
+            #expect(try await b.upload("/cms/channels", fields: fields, files: [("logo", "logo.png", Data(pngHeader(width: 256, height: 256)))]).status == .seeOther)
+            let c = try #require(try await ChannelModel.query(on: app.db).first())
+            #expect(c.tags == "local,news" && c.logoID != nil && c.catchupDays == 3)
+            let dup = try await b.upload("/cms/channels", fields: fields.map { $0.0 == "name" ? ($0.0, "Other") : $0 }, files: [])
+            #expect(dup.status == .unprocessableEntity && dup.body.string.contains("101 is already Harbour TV"))
+
+            try await b.post("/cms/packages", [("name", "Local"), ("description", "Local channels")])
+            let p = try #require(try await ContentPackageModel.query(on: app.db).first())
+            try await b.post("/cms/packages/\(p.id!)/items", [("items[]", String(c.id!))])
+            #expect(try await PackageService.items(crm.env, packageID: p.id!) == [c.id!])
+            try await b.post("/cms/ui-groups", [("name", "Local")])
+            let g = try #require(try await UIGroupModel.query(on: app.db).first())
+            try await b.post("/cms/ui-groups/\(g.id!)/channels", [("channels[]", String(c.id!))])
+            #expect(try await UIGroupService.channels(crm.env, groupID: g.id!) == [c.id!])
+
+            let viewer = try await crm.customer(login: "harbour.viewer").customer
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: c.id!) == .notInPackages)
+            try await b.post("/crm/products/\(crm.basic.id!)/packages", [("packages[]", String(p.id!))])
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: c.id!) == .allowed)
+            let page = try await b.get("/crm/products/\(crm.basic.id!)?tab=packages")
+            #expect(page.body.string.contains("Channels: Local"))
+            try await b.post("/cms/packages/\(p.id!)/delete")
+            #expect(try await ContentPackageModel.find(p.id, on: app.db) != nil, "a package a product holds stays")
+
+            let list = try await b.get("/cms/channels?q=harb")
+            #expect(list.body.string.contains("Harbour TV"))
+            #expect(!(try await b.get("/cms/channels?q=zzz")).body.string.contains("Harbour TV"))
+            let audit = Set(try await AuditRecordModel.query(on: app.db).filter(\.$entityType ~~ ["channel", "package", "ui_group", "product"]).all().map(\.action))
+            #expect(audit.isSuperset(of: ["create", "add_items", "set_channels", "set_content_packages"]))
+        }
+    }
+
+    @Test func channelListIsKeysetPagedByNumber() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            try await DemoData.loadContent(crm.env)
+            var q = ChannelService.Query()
+            q.limit = 12
+            var numbers: [Int] = []
+            while true {
+                let (page, more) = try await ChannelService.list(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, query: q)
+                numbers += page.map(\.number)
+                guard more, let last = page.last else { break }
+                q.afterNumber = last.number
+            }
+            #expect(numbers == Array(1...30))
+            q = ChannelService.Query()
+            q.search = "sports"
+            #expect(try await ChannelService.list(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, query: q).channels.map(\.name) == ["Sports One", "Sports Two", "Football Live", "Tennis Court", "Motor Racing"])
+        }
+    }
+}
