@@ -30,5 +30,6 @@ func routes(_ app: Application) throws {
     WebshopsController.register(signedIn)
     ProvisionsController.register(signedIn)
     ChannelsController.register(signedIn)
+    PublishController.register(app, console: signedIn)
     PortalController.register(signedIn)
 }

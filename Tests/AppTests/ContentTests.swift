@@ -116,3 +116,47 @@ import Storage
         }
     }
 }
+
+@Suite(.serialized) struct PublishTests {
+    @Test func publishingFreezesVersionedDocumentsServedWithETags() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            try await DemoData.loadContent(crm.env)
+            let first = try await PublishService.publish(crm.env, actor: crm.actor, deploymentID: crm.deploymentID)
+            let basic = try #require(first.first { $0.productID == crm.basic.id })
+            #expect(basic.version == 1 && basic.changed && basic.items == 30 && basic.gzipBytes < basic.bytes)
+            let again = try await PublishService.publish(crm.env, actor: crm.actor, deploymentID: crm.deploymentID)
+            #expect(again.allSatisfy { !$0.changed } && again.first { $0.productID == crm.basic.id }?.version == 1, "unchanged content keeps its version")
+
+            let path = "/catalogue/democrm/\(crm.basic.id!)/channels.json"
+            let res = try await app.testing().sendRequest(.GET, path, headers: ["Accept-Encoding": "gzip"])
+            #expect(res.status == .ok && res.headers.first(name: .contentEncoding) == "gzip")
+            let etag = try #require(res.headers.first(name: .eTag))
+            let plain = try await app.testing().sendRequest(.GET, path)
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(plain.body.string.utf8)) as? [String: Any])
+            let channels = try #require(doc["channels"] as? [[String: Any]])
+            #expect(channels.count == 30 && channels.first?["number"] as? Int == 1)
+            #expect(!plain.body.string.contains("live.demo.tvms"), "stream URLs are not published: apps get signed URLs when they play")
+            let football = try #require(channels.first { $0["name"] as? String == "Football Live" })
+            #expect((football["grantedBy"] as? [String])?.first?.hasPrefix("extra:") == true)
+            #expect((doc["groups"] as? [[String: Any]])?.first?["name"] as? String == "News")
+            #expect(try await app.testing().sendRequest(.GET, path, headers: ["If-None-Match": etag]).status == .notModified)
+
+            // A change publishes a new version; the old one stays reachable by its number.
+            let news = try #require(try await ChannelModel.query(on: app.db).filter(\.$name == "City News 24").first())
+            var input = ChannelService.Input(number: news.number, name: "City News 24 HD")
+            input.hlsURL = news.hlsURL
+            _ = try await ChannelService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: news.id!, input: input)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            try await b.post("/cms/publish")
+            #expect(try await b.get("/cms/publish").body.string.contains("v2"))
+            let changed = try await app.testing().sendRequest(.GET, path, headers: ["If-None-Match": etag])
+            #expect(changed.status == .ok && changed.body.string.contains("City News 24 HD") && changed.headers.first(name: "X-Catalogue-Version") == "2")
+            let pinned = try await app.testing().sendRequest(.GET, "/catalogue/democrm/\(crm.basic.id!)/channels.v1.json")
+            #expect(pinned.status == .ok && pinned.body.string.contains("\"City News 24\"") && pinned.headers.first(name: .cacheControl)?.contains("immutable") == true)
+            #expect(try await app.testing().sendRequest(.GET, "/catalogue/othercrm/\(crm.basic.id!)/channels.json").status == .notFound)
+            #expect(try PublishService.gunzip(try PublishService.gzip(Data("hello".utf8))) == Data("hello".utf8))
+        }
+    }
+}

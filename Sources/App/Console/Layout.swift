@@ -36,7 +36,7 @@ enum Layout {
                 item("Super Hostname", nil, .manageSystemUsers),
                 item("White Labelling", nil, .manageSystemUsers),
             ]),
-            ("CMS", [item("Channels", "/cms/channels", .cms), item("UI Groups", "/cms/ui-groups", .cms), item("TV Packages", "/cms/packages", .cms)]
+            ("CMS", [item("Channels", "/cms/channels", .cms), item("UI Groups", "/cms/ui-groups", .cms), item("TV Packages", "/cms/packages", .cms), item("Publish", "/cms/publish", .cms)]
                 + ["Movies", "Series", "Education", "Music", "Apps", "Import/Export", "Transcoders", "Settings"].map { item($0, nil, .cms) }),
             ("CRM", [item("Customers", "/crm/customers", .crm)]
                 + [item("Tickets", nil, .crm), item("Stocks", "/crm/stock", .crm), item("Models", "/crm/models", .crm), item("Dealers", "/crm/dealers", .crm)]

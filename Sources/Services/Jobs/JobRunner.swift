@@ -42,6 +42,10 @@ public struct JobRegistry: Sendable {
         r.schedule(RecurringSchedule(name: "maintenance", jobKind: MaintenanceJob.kind, interval: 3600))
         r.register(ExpirySweepJob.kind, ExpirySweepJob.run)
         r.schedule(RecurringSchedule(name: "expiry-sweep", jobKind: ExpirySweepJob.kind, interval: 300))
+        // Catalogue publishing ("Cloud Sync"): on demand from the console, and every 15 minutes
+        // for changes nobody published by hand (unchanged products keep their version).
+        r.register(PublishService.jobKind, PublishService.run)
+        r.schedule(RecurringSchedule(name: "publish", jobKind: PublishService.jobKind, interval: 900))
         return r
     }
 }

@@ -98,3 +98,24 @@ public final class UIGroupChannelModel: Model, @unchecked Sendable {
     @Field(key: "position") public var position: Int
     public init() {}
 }
+
+/// One published catalogue document: what a product's apps see of one kind of content, frozen
+/// at a version. Never changed; a newer version supersedes it.
+public final class PublicationModel: Model, @unchecked Sendable {
+    public static let schema = "publications"
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "deployment_id") public var deploymentID: UUID
+    @Field(key: "product_id") public var productID: Int
+    /// "channels" (more kinds come with the VoD catalogue)
+    @Field(key: "kind") public var kind: String
+    @Field(key: "version") public var version: Int
+    /// Of the uncompressed JSON; also the ETag.
+    @Field(key: "sha256") public var sha256: String
+    @Field(key: "byte_size") public var byteSize: Int
+    @Field(key: "gzip_size") public var gzipSize: Int
+    @Field(key: "gzip_data") public var gzipData: Data
+    @Field(key: "item_count") public var itemCount: Int
+    @Field(key: "published_at") public var publishedAt: Date
+    @Field(key: "published_by") public var publishedBy: String
+    public init() {}
+}

@@ -166,5 +166,6 @@ public enum StorageMigrations {
         M0011_CreateWebshops(),
         M0012_CreateAPIProvisions(),
         M0013_CreateChannels(),
+        M0014_CreatePublications(),
     ]
 }

@@ -1,0 +1,155 @@
+import Crypto
+import Domain
+import FluentKit
+import Foundation
+import Storage
+import ZIPFoundation
+
+/// Publishing ("Cloud Sync"): freezes what each product's apps see into immutable, versioned,
+/// gzip-compressed JSON documents, so devices fetch the catalogue with one cheap conditional
+/// request and the server answers only auth, entitlements and play tokens. A product whose content
+/// did not change keeps its version.
+public enum PublishService {
+    public static let jobKind = "cms.publish"
+
+    public struct Result: Sendable, Equatable {
+        public var productID: Int
+        public var version: Int
+        public var changed: Bool
+        public var items: Int
+        public var bytes: Int
+        public var gzipBytes: Int
+    }
+
+    /// The channels document of one product: its channels (packages of the product and of its
+    /// extra packages, each channel marked with what grants it) and the UI groups, in order.
+    /// Stream URLs are not in it: apps ask for a signed URL when they play.
+    static func channelsDocument(_ env: ServiceEnvironment, product: ProductModel) async throws -> (json: [String: Any], items: Int) {
+        let productID = try product.requireID()
+        let extras = try await ExtraPackageModel.query(on: env.db).filter(\.$productID == productID).all()
+        let grants = try await PackageGrantModel.query(on: env.db).group(.or) {
+            $0.filter(\.$productID == productID)
+            if !extras.isEmpty { $0.filter(\.$extraPackageID ~~ extras.compactMap(\.id)) }
+        }.all()
+        let packages = try await ContentPackageModel.query(on: env.db).filter(\.$id ~~ grants.map(\.packageID)).filter(\.$kind == ContentKind.channel.rawValue).all()
+        let items = try await PackageItemModel.query(on: env.db).filter(\.$packageID ~~ packages.compactMap(\.id)).all()
+        var grantedBy: [Int: Set<String>] = [:]
+        for i in items {
+            for g in grants where g.packageID == i.packageID {
+                let key = g.productID != nil ? "product" : "extra:\(g.extraPackageID!)"
+                grantedBy[i.itemID, default: []].insert(key)
+            }
+        }
+        let channels = try await ChannelModel.query(on: env.db).filter(\.$id ~~ Array(grantedBy.keys)).filter(\.$enabled == true).sort(\.$number).all()
+        let ids = Set(channels.compactMap(\.id))
+        let groups = try await UIGroupModel.query(on: env.db).filter(\.$deploymentID == product.deploymentID).filter(\.$visible == true).sort(\.$position).all()
+        let members = try await UIGroupChannelModel.query(on: env.db).filter(\.$groupID ~~ groups.compactMap(\.id)).sort(\.$position).all()
+        let json: [String: Any] = [
+            "productId": productID,
+            "kind": "channels",
+            "channels": channels.map { c -> [String: Any] in
+                [
+                    "id": c.id!, "number": c.number, "name": c.name, "logo": c.logoID.map { "/media/\($0.uuidString.lowercased())" } ?? NSNull(),
+                    "streams": ["hls": !c.hlsURL.isEmpty, "dash": !c.dashURL.isEmpty, "fallback": !c.fallbackURL.isEmpty],
+                    "ageRating": c.ageRating, "parental": c.parental, "tags": c.tags.split(separator: ",").map(String.init),
+                    "genres": c.genres.split(separator: ",").map(String.init), "catchupDays": c.catchupDays, "recording": c.recordingAllowed, "pinned": c.pinned,
+                    "ads": ["preroll": c.preroll, "overlay": c.overlay, "ticker": c.ticker, "vast": !c.vastURL.isEmpty],
+                    "grantedBy": (grantedBy[c.id!] ?? []).sorted(),
+                ]
+            },
+            "groups": groups.map { g -> [String: Any] in
+                ["id": g.id!, "name": g.name, "channels": members.filter { $0.groupID == g.id && ids.contains($0.channelID) }.map(\.channelID)]
+            },
+        ]
+        return (json, channels.count)
+    }
+
+    /// Publishes every product of the deployment (or one); returns what changed.
+    public static func publish(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, productID: Int? = nil) async throws -> [Result] {
+        try actor.require(.cms, in: deploymentID)
+        let q = ProductModel.query(on: env.db).filter(\.$deploymentID == deploymentID)
+        if let productID { q.filter(\.$id == productID) }
+        var out: [Result] = []
+        for product in try await q.sort(\.$id).all() {
+            let (doc, count) = try await channelsDocument(env, product: product)
+            // Sorted keys make the same content the same bytes, so "unchanged" is a digest compare.
+            let body = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
+            let sha = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            let last = try await PublicationModel.query(on: env.db).filter(\.$productID == product.id!).filter(\.$kind == "channels").sort(\.$version, .descending).first()
+            if let last, last.sha256 == sha {
+                out.append(Result(productID: product.id!, version: last.version, changed: false, items: count, bytes: last.byteSize, gzipBytes: last.gzipSize))
+                continue
+            }
+            let p = PublicationModel()
+            p.deploymentID = deploymentID
+            p.productID = product.id!
+            p.kind = "channels"
+            p.version = (last?.version ?? 0) + 1
+            p.sha256 = sha
+            p.byteSize = body.count
+            p.gzipData = try gzip(body)
+            p.gzipSize = p.gzipData.count
+            p.itemCount = count
+            p.publishedAt = env.now
+            p.publishedBy = actor.label
+            try await env.write { db in
+                try await p.create(on: db)
+                try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "publication", entityID: String(p.id!),
+                                              action: "publish", after: ["productId": String(product.id!), "kind": "channels", "version": String(p.version)])
+            }
+            out.append(Result(productID: product.id!, version: p.version, changed: true, items: count, bytes: p.byteSize, gzipBytes: p.gzipSize))
+        }
+        return out
+    }
+
+    /// The current document of a product, for `GET /catalogue/…`.
+    public static func current(_ env: ServiceEnvironment, productID: Int, kind: String) async throws -> PublicationModel? {
+        try await PublicationModel.query(on: env.db).filter(\.$productID == productID).filter(\.$kind == kind).sort(\.$version, .descending).first()
+    }
+
+    public static func history(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, limit: Int = 100) async throws -> [PublicationModel] {
+        try actor.require(.cms, in: deploymentID)
+        // The documents themselves are not loaded for the history list.
+        return try await PublicationModel.query(on: env.db).filter(\.$deploymentID == deploymentID).sort(\.$id, .descending).limit(limit)
+            .field(\.$id).field(\.$deploymentID).field(\.$productID).field(\.$kind).field(\.$version).field(\.$sha256).field(\.$byteSize)
+            .field(\.$gzipSize).field(\.$itemCount).field(\.$publishedAt).field(\.$publishedBy).all()
+    }
+
+    /// RFC 1952 gzip of `data`: header, raw deflate (ZIPFoundation's zlib binding), CRC-32 and size.
+    public static func gzip(_ data: Data) throws -> Data {
+        var out = Data([0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF])
+        var deflated = Data()
+        let crc = try Data.compress(size: Int64(data.count), bufferSize: 64 * 1024, provider: { position, size in
+            data.subdata(in: Int(position)..<min(data.count, Int(position) + size))
+        }, consumer: { deflated.append($0) })
+        out.append(deflated)
+        for v in [UInt32(crc), UInt32(truncatingIfNeeded: data.count)] {
+            out.append(contentsOf: [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)])
+        }
+        return out
+    }
+
+    /// The scheduled publish: every deployment, every product; unchanged products are skipped.
+    public static func run(_ ctx: JobContext) async throws -> String? {
+        var changed = 0, total = 0
+        for d in try await DeploymentModel.query(on: ctx.env.db).all() {
+            let results = try await publish(ctx.env, actor: .system("scheduled publish"), deploymentID: d.requireID())
+            total += results.count
+            changed += results.filter(\.changed).count
+        }
+        return "\(changed) of \(total) product catalogue(s) changed"
+    }
+}
+
+extension PublishService {
+    /// Inflates a document written by `gzip` (for clients that do not accept gzip).
+    public static func gunzip(_ data: Data) throws -> Data {
+        guard data.count >= 18, data[0] == 0x1F, data[1] == 0x8B else { throw DomainError(.invalid, code: "not_gzip", "Not a gzip document.") }
+        let raw = data.subdata(in: 10..<(data.count - 8))
+        var out = Data()
+        _ = try Data.decompress(size: Int64(raw.count), bufferSize: 64 * 1024, skipCRC32: false, provider: { position, size in
+            raw.subdata(in: Int(position)..<min(raw.count, Int(position) + size))
+        }, consumer: { out.append($0) })
+        return out
+    }
+}
