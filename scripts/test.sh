@@ -153,7 +153,7 @@ pkg_installed() {
 }
 
 python_deps_ok() {
-    "$PYTHON" -c 'import selenium, requests, pytest' >/dev/null 2>&1
+    "$PYTHON" -c 'import selenium, requests, pytest, schemathesis' >/dev/null 2>&1
 }
 
 apt_lists_present() {
@@ -185,10 +185,10 @@ install_debian_packages() {
 
 install_python_packages() {
     python_deps_ok && return 0
-    log "installing Python packages: selenium requests pytest"
-    if ! "$PYTHON" -m pip install -q selenium requests pytest >>"$LOGS/pip.log" 2>&1; then
+    log "installing Python packages: selenium requests pytest schemathesis"
+    if ! "$PYTHON" -m pip install -q selenium requests pytest schemathesis >>"$LOGS/pip.log" 2>&1; then
         # Debian's own python3 is "externally managed" (PEP 668).
-        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest \
+        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest schemathesis \
             >>"$LOGS/pip.log" 2>&1 || {
             tail -n 40 "$LOGS/pip.log" >&2
             return 1

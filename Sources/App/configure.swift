@@ -77,6 +77,7 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     app.middleware.use(MetricsMiddleware(metrics: app.tvms.metrics))
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(NULGuardMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.lifecycle.use(BackgroundWorkLifecycle())
 

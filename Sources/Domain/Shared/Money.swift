@@ -93,3 +93,11 @@ public struct CurrencyCode: Hashable, Codable, Sendable, CustomStringConvertible
         try c.encode(code)
     }
 }
+
+/// Bounds that keep stored numbers far from overflow, whatever a caller sends.
+public enum Limits {
+    /// Credits, wallet amounts (minor units), unit prices: a trillion.
+    public static let maxAmount: Int64 = 1_000_000_000_000
+    /// No subscription date beyond 2200-01-01: later values are typos (milliseconds for seconds).
+    public static let latestDate = Date(timeIntervalSince1970: 7_258_118_400)
+}

@@ -36,7 +36,7 @@ public enum CustomerBulkService {
         let base = input.baseName.trimmingCharacters(in: .whitespaces)
         if base.isEmpty { errors.add("baseName", "is required, e.g. Room or Cabin") }
         if !(1...maxRange).contains(input.count) { errors.add("count", "must be between 1 and \(maxRange)") }
-        if input.startNumber < 0 { errors.add("startNumber", "must be 0 or more") }
+        if !(0...1_000_000_000).contains(input.startNumber) { errors.add("startNumber", "must be between 0 and 1000000000") }
         let sale = try await CustomerService.checkSale(env, deploymentID: deploymentID, productID: input.productID, planID: input.planID, currency: input.currency, errors: &errors)
         CustomerService.validateContact(input.contact, product: sale?.product, errors: &errors)
         try errors.throwIfAny()
@@ -112,6 +112,7 @@ public enum CustomerBulkService {
 
     /// Applies the same changes to every target in one transaction, each with its audit record.
     public static func edit(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, ids: [Int], changes: Changes) async throws -> Int {
+        if let e = changes.expiresAt, e >= Limits.latestDate { throw DomainError.validation(["expiresAt": "must be before 2200"]) }
         try actor.require(.crm, in: deploymentID)
         guard !changes.isEmpty else { throw DomainError.validation(["changes": "choose at least one thing to change"]) }
         guard !ids.isEmpty else { throw DomainError.validation(["selection": "no customer matches"]) }

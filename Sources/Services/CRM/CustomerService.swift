@@ -323,6 +323,7 @@ public enum CustomerService {
 
     /// Saves a customer with its recomputed status and an audit record, in one transaction.
     static func save(_ env: ServiceEnvironment, actor: Principal, _ c: CustomerModel, action: String, before: [String: String?]) async throws {
+        if let e = c.expiresAt, e >= Limits.latestDate { throw DomainError.validation(["expiresAt": "would pass 2200; the subscription is long enough"]) }
         if let product = try await ProductModel.find(c.productID, on: env.db) {
             c.status = status(c, product: product, now: env.now).rawValue
         }
@@ -355,6 +356,7 @@ public enum CustomerService {
     public static func extend(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, to date: Date) async throws -> CustomerModel {
         let c = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
         if let s = c.startsAt, date <= s { throw DomainError.validation(["expiresAt": "must be after the subscription start"]) }
+        guard date < Limits.latestDate else { throw DomainError.validation(["expiresAt": "must be before 2200"]) }
         let before = snapshot(c)
         if c.startsAt == nil { c.startsAt = env.now }
         c.expiresAt = date
@@ -578,6 +580,8 @@ public enum CustomerService {
     public static func walletMove(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int, amount: Int64, reason: String, idempotencyKey: String?) async throws -> WalletTransactionModel {
         let c = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
         guard amount != 0 else { throw DomainError.validation(["amount": "must not be zero"]) }
+        // Far beyond any real wallet, and far from Int64's edge, so balances never overflow.
+        guard abs(amount) <= Limits.maxAmount else { throw DomainError.validation(["amount": "is too large"]) }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw DomainError.validation(["reason": "is required"]) }
         if let key = idempotencyKey, let done = try await WalletTransactionModel.query(on: env.db).filter(\.$customerID == id).filter(\.$idempotencyKey == key).first() {
             return done

@@ -68,6 +68,7 @@ public enum ResellerLedger {
             throw DomainError(.conflict, code: "not_postpaid", "\(r.name) is prepaid: sell it an order instead of credits.")
         }
         guard amount != 0 else { throw DomainError.validation(["amount": "must not be zero"]) }
+        guard amount > -Limits.maxAmount && amount < Limits.maxAmount else { throw DomainError.validation(["amount": "is too large"]) }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw DomainError.validation(["reason": "is required"]) }
         let now = env.now
         return try await env.write { db in
@@ -223,6 +224,7 @@ public enum ResellerLedger {
         if c.startsAt == nil { c.startsAt = now }
         let base = SubscriptionCalendar.renewalBase(currentExpiry: c.expiresAt, now: now, fromExpiry: fromExpiry)
         c.expiresAt = SubscriptionCalendar.add(CustomerService.length(plan), to: base, in: CustomerService.zone(d))
+        if c.expiresAt! >= Limits.latestDate { throw DomainError.validation(["expiresAt": "would pass 2200; the subscription is long enough"]) }
         c.planID = chosen
         if let product = try await ProductModel.find(c.productID, on: env.db) { c.status = CustomerService.status(c, product: product, now: now).rawValue }
         let creditsPrice = plan.creditsPrice, discount = assignment.discountBasisPoints

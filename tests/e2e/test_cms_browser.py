@@ -1,0 +1,622 @@
+"""The CMS console in a real browser (headless Chromium, see browser.py).
+
+The demo lineup has 30 channels (numbers 1-30) in eight UI groups, and two TV
+packages: "Basic" (granted by the product "Basic Monthly") and "Sports" (granted
+by that product's extra package "Sports").
+
+Each test logs in afresh and adds its own channel (and package or group) with a
+unique name, so that any one of them can run alone (-k) and in any order on the
+shared server; the test that grants a package to Basic Monthly takes it back.
+Logos are real PNG files written by png() below.
+Screenshots: <artifacts>/screenshots/cms-NN-*.png.
+"""
+from __future__ import annotations
+
+import re
+import struct
+import uuid
+import zlib
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+
+from browser import (BUTTON_LINK, body_text, click_and_load, fill, flash, go, heading, login,
+                     path, shot, submit, tick, wait, wait_path)
+
+DEMO_CHANNELS = 30
+DEMO_PRODUCT = "Basic Monthly"
+DEMO_GROUPS = ["News", "Sports", "Kids", "Movies", "Documentaries", "Music", "General", "All channels"]
+PAGE_SIZE = 50                   # channels per page of /cms/channels
+LOGO_COLOUR = (0x1E, 0x88, 0xE5)
+NOT_IN_A_PACKAGE = "Not in any package yet: nobody can watch it."
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real PNG of one colour (8-bit RGB, no interlace)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    row = b"\x00" + bytes(rgb) * width             # filter type 0, then the pixels
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height))
+            + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def logos(tmp_path_factory) -> dict[str, str]:
+    d = tmp_path_factory.mktemp("cms-logos")
+    files = {"square": d / "square-128.png", "wide": d / "wide-200x100.png", "text": d / "not-an-image.png"}
+    files["square"].write_bytes(png(128, 128, LOGO_COLOUR))
+    files["wide"].write_bytes(png(200, 100, (0xE5, 0x39, 0x35)))
+    files["text"].write_text("this is not an image\n")
+    return {k: str(v) for k, v in files.items()}
+
+
+@pytest.fixture(autouse=True)
+def session(driver, server):
+    """Every test starts with its own console session."""
+    login(driver, server)
+
+
+# ---------------------------------------------------------------- helpers ---
+
+
+def sidebar(driver, href: str, label: str):
+    link = wait(driver).until(EC.element_to_be_clickable(
+        (By.CSS_SELECTOR, f'nav.sidebar a[href="{href}"]')), f"no sidebar link to {href}")
+    assert link.text.strip() == label, f"sidebar link {href} reads {link.text!r}"
+    click_and_load(driver, link)
+    wait_path(driver, href)
+
+
+def button_link(driver, label: str):
+    """Follow the page's a.button with exactly this text."""
+    button = wait(driver).until(EC.element_to_be_clickable((By.XPATH, BUTTON_LINK.format(label))),
+                                f"no a.button {label!r} on {driver.current_url}")
+    click_and_load(driver, button)
+
+
+def query(driver) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(driver.current_url).query)
+
+
+def section(driver, title: str):
+    return wait(driver).until(EC.presence_of_element_located(
+        (By.XPATH, f"//section[contains(@class, 'panel')][h2[normalize-space(.)='{title}']]")),
+        f"no section {title!r} on {driver.current_url}")
+
+
+def form_with(driver, field: str):
+    return wait(driver).until(EC.presence_of_element_located(
+        (By.XPATH, f"//form[contains(concat(' ', @class, ' '), ' form ')][.//*[@name='{field}']]")),
+        f"no form with a {field} field on {driver.current_url}")
+
+
+def form_with_button(driver, label: str, within: str = ""):
+    return wait(driver).until(EC.presence_of_element_located(
+        (By.XPATH, f"{within}//form[.//button[@type='submit'][normalize-space(.)='{label}']]")),
+        f"no form with a {label!r} button on {driver.current_url}")
+
+
+def field_errors(driver) -> dict[str, str]:
+    """{field name: its error} of the form errors on the page."""
+    errors = wait(driver).until(EC.presence_of_all_elements_located((By.CSS_SELECTOR, ".field.has-error")),
+                                f"no field error on {driver.current_url}")
+    out = {}
+    for field in errors:
+        named = field.find_elements(By.CSS_SELECTOR, "[name]")
+        out[named[0].get_attribute("name") if named else "?"] = \
+            field.find_element(By.CSS_SELECTOR, ".field-error").text.strip()
+    return out
+
+
+def data_table(driver, within: str = ""):
+    return wait(driver).until(EC.presence_of_element_located(
+        (By.XPATH, f"{within}//table[contains(@class, 'data-table')]")),
+        f"no table.data-table on {driver.current_url}")
+
+
+def table_rows(table) -> list[list[str]]:
+    return [[td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+
+
+def intro(driver) -> str:
+    """The page's intro line (under the heading)."""
+    return wait(driver).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, "main .page-head + p.intro, main h1 + p.intro")),
+        f"no intro on {driver.current_url}").text.strip()
+
+
+def checkboxes(container) -> dict[str, bool]:
+    """The checkbox picker of a form: {label: ticked}."""
+    out = {}
+    for label in container.find_elements(By.CSS_SELECTOR, "label.check"):
+        boxes = label.find_elements(By.CSS_SELECTOR, "input[type=checkbox]")
+        if boxes:
+            out[label.text.strip()] = boxes[0].is_selected()
+    return out
+
+
+def checkbox(container, label: str):
+    boxes = container.find_elements(
+        By.XPATH, f".//label[contains(concat(' ', @class, ' '), ' check ')][normalize-space(.)='{label}']"
+                  "/input[@type='checkbox']")
+    assert len(boxes) == 1, f"{len(boxes)} checkboxes labelled {label!r}: {sorted(checkboxes(container))}"
+    return boxes[0]
+
+
+def row_button(driver, table, first_text: str, column: int, label: str):
+    """The button `label` in the row whose cell `column` reads first_text."""
+    for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
+        cells = tr.find_elements(By.TAG_NAME, "td")
+        if len(cells) > column and cells[column].text.strip() == first_text:
+            buttons = tr.find_elements(By.XPATH, f".//button[normalize-space(.)='{label}']")
+            assert len(buttons) == 1, f"row {first_text!r} has {len(buttons)} {label!r} buttons"
+            return buttons[0]
+    raise AssertionError(f"no row {first_text!r} in {table_rows(table)}")
+
+
+def logo_preview(driver) -> dict:
+    """The edit page's logo preview once the browser has finished with it: whether it
+    loaded, its natural size, the colour of its centre pixel, and its caption."""
+    img = wait(driver).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, ".image-previews figure img")), f"no logo preview on {driver.current_url}")
+    wait(driver).until(lambda d: d.execute_script("return arguments[0].complete", img),
+                       "the logo preview never finished loading")
+    info = driver.execute_script("""
+        const img = arguments[0];
+        const out = {src: img.currentSrc, alt: img.alt, width: img.naturalWidth, height: img.naturalHeight, rgb: null};
+        if (img.naturalWidth > 0) {
+            const c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const g = c.getContext('2d');
+            g.drawImage(img, 0, 0);
+            const p = g.getImageData(Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;
+            out.rgb = [p[0], p[1], p[2]];
+        }
+        return out;""", img)
+    info["caption"] = driver.find_element(By.CSS_SELECTOR, ".image-previews figcaption").text.strip()
+    return info
+
+
+def channel_list(driver, server, term: str | None = None):
+    """CMS › Channels (through the sidebar), optionally searched through the filter form;
+    returns the table."""
+    sidebar(driver, "/cms/channels", "Channels")
+    assert heading(driver) == "Channels"
+    if term is not None:
+        form = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "form.filters")))
+        fill(form, "q", term)
+        click_and_load(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        wait_path(driver, "/cms/channels")
+        assert query(driver).get("q") == [term], driver.current_url
+    return data_table(driver)
+
+
+def open_add_channel(driver, server):
+    channel_list(driver, server)
+    button_link(driver, "Add Channel")
+    wait_path(driver, "/cms/channels/new")
+    assert heading(driver) == "Add Channel"
+    form = form_with(driver, "number")
+    assert form.get_attribute("enctype") == "multipart/form-data", form.get_attribute("enctype")
+    return form
+
+
+def fill_channel(form, *, name: str, slug: str, tags: str = "", logo: str | None = None) -> int:
+    """Name, HLS URL, tags and logo; keeps the number the form proposes and returns it."""
+    number = form.find_element(By.NAME, "number").get_attribute("value")
+    assert number.isdigit(), f"Add Channel proposes number {number!r}"
+    fill(form, "name", name)
+    fill(form, "hlsURL", f"https://live.e2e.tvms/{slug}/index.m3u8")
+    fill(form, "tags", tags)
+    if logo:
+        form.find_element(By.CSS_SELECTOR, "input[type=file][name=logo]").send_keys(logo)
+    return int(number)
+
+
+def opened_channel(driver) -> int:
+    m = re.fullmatch(r"/cms/channels/(\d+)", path(driver))
+    assert m, f"not on a channel page: {driver.current_url}"
+    return int(m[1])
+
+
+def add_channel(driver, server, name: str, *, tags: str = "", logo: str | None = None) -> tuple[int, int]:
+    """Adds a channel through Add Channel; returns (id, number)."""
+    form = open_add_channel(driver, server)
+    number = fill_channel(form, name=name, slug=name.lower().replace(" ", "-"), tags=tags, logo=logo)
+    submit(driver, form)
+    channel_id = opened_channel(driver)
+    assert flash(driver).text.strip() == \
+        f"Channel {number} {name} added. Put it in a package so customers can watch it."
+    assert heading(driver) == f"Channel {number} — {name}"
+    return channel_id, number
+
+
+def add_package(driver, server, name: str, description: str = "") -> int:
+    sidebar(driver, "/cms/packages", "TV Packages")
+    assert heading(driver) == "TV Packages"
+    form = form_with_button(driver, "Add TV Package", "//section[h2[normalize-space(.)='Add TV Package']]")
+    fill(form, "name", name)
+    fill(form, "description", description)
+    submit(driver, form)
+    m = re.fullmatch(r"/cms/packages/(\d+)", path(driver))
+    assert m, f"after Add TV Package: {driver.current_url}"
+    assert flash(driver).text.strip() == f"{name} added. Add channels to it below."
+    assert heading(driver) == f"TV Package — {name}"
+    return int(m[1])
+
+
+def package_channels(driver) -> list[list[str]]:
+    """The rows [No., Channel, actions] of "Channels in this package"."""
+    box = section(driver, "Channels in this package")
+    return table_rows(box.find_element(By.CSS_SELECTOR, "table.data-table"))
+
+
+def open_product_packages_tab(driver, server, product: str) -> int:
+    sidebar(driver, "/crm/products", "Products")
+    link = wait(driver).until(EC.element_to_be_clickable(
+        (By.XPATH, f"//table[contains(@class,'data-table')]//a[normalize-space(.)='{product}']")),
+        f"no product {product!r} in the list")
+    click_and_load(driver, link)
+    m = re.fullmatch(r"/crm/products/(\d+)", path(driver))
+    assert m, driver.current_url
+    assert heading(driver) == product
+    tab = wait(driver).until(EC.element_to_be_clickable(
+        (By.XPATH, "//nav[contains(@class,'tabs')]/a[normalize-space(.)='Content packages']")))
+    click_and_load(driver, tab)
+    assert query(driver).get("tab") == ["packages"], driver.current_url
+    active = driver.find_element(By.CSS_SELECTOR, "nav.tabs a.active")
+    assert active.text.strip() == "Content packages" and active.get_attribute("aria-current") == "page"
+    return int(m[1])
+
+
+def groups_table(driver):
+    sidebar(driver, "/cms/ui-groups", "UI Groups")
+    assert heading(driver) == "UI Groups"
+    return data_table(driver)
+
+
+def group_order(driver) -> list[tuple[int, str, str]]:
+    """(Order, Group, Channels) of the UI Groups list, top to bottom."""
+    rows = table_rows(data_table(driver))
+    return [(int(r[0]), r[1], r[2]) for r in rows]
+
+
+# ------------------------------------------------------------------ tests ---
+
+
+def test_cms_add_channel_with_square_logo(driver, server, logos):
+    t = tag()
+    name = f"Logo Test {t}"
+
+    table = channel_list(driver, server)
+    before = table_rows(table)
+    numbers = [int(r[0]) for r in before]
+    assert not driver.find_elements(By.CSS_SELECTOR, ".pagination a[rel=next]") or len(before) == PAGE_SIZE
+
+    form = open_add_channel(driver, server)
+    file_input = form.find_element(By.CSS_SELECTOR, "input[type=file][name=logo]")
+    help_text = file_input.find_element(By.XPATH, "ancestor::div[contains(@class,'field')]").text
+    assert "Square (1:1) PNG, JPEG or WebP" in help_text, help_text
+    assert not form.find_elements(By.NAME, "removeLogo"), "Add Channel offers to remove a logo"
+    number = fill_channel(form, name=name, slug=f"logo-{t}", tags="e2e, Logo", logo=logos["square"])
+    if len(before) < PAGE_SIZE:
+        assert number == max(numbers) + 1, f"Add Channel proposes {number}, the list ends at {max(numbers)}"
+    assert file_input.get_attribute("value").endswith("square-128.png"), file_input.get_attribute("value")
+    shot(driver, "cms-01-add-channel-form.png", full_page=True)
+    submit(driver, form)
+
+    channel_id = opened_channel(driver)
+    assert flash(driver).text.strip() == \
+        f"Channel {number} {name} added. Put it in a package so customers can watch it."
+    assert heading(driver) == f"Channel {number} — {name}"
+    assert intro(driver) == NOT_IN_A_PACKAGE
+    logo = logo_preview(driver)
+    assert logo["width"] > 0, f"the logo preview did not load: {logo}"
+    assert (logo["width"], logo["height"]) == (128, 128), logo
+    assert logo["rgb"] == list(LOGO_COLOUR), f"the preview is not the uploaded image: {logo}"
+    assert re.search(r"/media/[0-9a-f-]{36}$", logo["src"]), logo["src"]
+    assert logo["caption"] == "Logo · 128×128", logo["caption"]
+    form = form_with(driver, "number")
+    assert form.find_element(By.NAME, "name").get_attribute("value") == name
+    assert form.find_element(By.NAME, "tags").get_attribute("value") == "e2e,logo"
+    assert form.find_element(By.NAME, "removeLogo").is_displayed(), "no 'Remove the logo' box"
+    shot(driver, "cms-02-channel-with-logo.png", full_page=True)
+
+    # A non-square logo on Add Channel: the form again with the message, nothing added.
+    form = open_add_channel(driver, server)
+    wide_name = f"Wide Logo {t}"
+    wide_number = fill_channel(form, name=wide_name, slug=f"wide-{t}", logo=logos["wide"])
+    assert wide_number == number + 1
+    submit(driver, form)
+    assert heading(driver) == "Add Channel"
+    errors = field_errors(driver)
+    assert errors == {"logo": "must be square (1:1); this one is 200×100"}, errors
+    form = form_with(driver, "number")
+    assert form.find_element(By.NAME, "name").get_attribute("value") == wide_name, \
+        "the refused form lost what was typed"
+    assert not driver.find_elements(By.CSS_SELECTOR, ".flash.success")
+    shot(driver, "cms-03-non-square-logo-refused.png", full_page=True)
+
+    # Not an image at all.
+    form.find_element(By.CSS_SELECTOR, "input[type=file][name=logo]").send_keys(logos["text"])
+    submit(driver, form)
+    assert heading(driver) == "Add Channel"
+    assert field_errors(driver) == {"logo": "must be a PNG, JPEG or WebP image"}
+
+    table = channel_list(driver, server, wide_name.lower())
+    assert table_rows(table) == [], f"a refused channel was added: {table_rows(table)}"
+    assert "No channel matches." in body_text(driver)
+    table = channel_list(driver, server)
+    after = table_rows(table)
+    assert len(after) == min(len(before) + 1, PAGE_SIZE), "the channel count changed by more than one"
+    row = [r for r in after if r[1] == name]
+    assert row and row[0][:7] == [str(number), name, "HLS", "—", "all", "e2e,logo", "Enabled"], row
+
+    # On the edit page a non-square logo is refused too, and the old one stays.
+    click_and_load(driver, table.find_element(By.XPATH, f".//a[normalize-space(.)='{name}']"))
+    assert opened_channel(driver) == channel_id
+    form = form_with(driver, "number")
+    form.find_element(By.CSS_SELECTOR, "input[type=file][name=logo]").send_keys(logos["wide"])
+    submit(driver, form)
+    assert path(driver) == f"/cms/channels/{channel_id}"
+    assert field_errors(driver) == {"logo": "must be square (1:1); this one is 200×100"}
+    assert logo_preview(driver)["width"] == 128, "the refused upload replaced the logo"
+
+    # Removing the logo.
+    form = form_with(driver, "number")
+    tick(driver, form.find_element(By.NAME, "removeLogo"))
+    submit(driver, form)
+    assert opened_channel(driver) == channel_id
+    assert flash(driver).text.strip() == "Channel saved."
+    assert not driver.find_elements(By.CSS_SELECTOR, ".image-previews img"), "the logo is still shown"
+    assert not form_with(driver, "number").find_elements(By.NAME, "removeLogo")
+    shot(driver, "cms-04-logo-removed.png", full_page=True)
+
+
+def test_cms_tv_package_add_and_remove_channels(driver, server):
+    t = tag()
+    channel = f"Pkg Channel {t}"
+    package = f"E2E Package {t}"
+    channel_id, number = add_channel(driver, server, channel)
+    assert intro(driver) == NOT_IN_A_PACKAGE
+
+    package_id = add_package(driver, server, package, "Made by the browser test")
+    assert intro(driver) == "Made by the browser test"
+    assert package_channels(driver) == []
+    assert "No channel yet." in section(driver, "Channels in this package").text
+    add_box = section(driver, "Add channels")
+    offered = checkboxes(add_box)
+    assert offered.get(f"{number} {channel}") is False, f"the new channel is not offered: {sorted(offered)}"
+    assert offered.get("1 Demo One") is False, sorted(offered)
+    assert not any(offered.values()), "boxes ticked in advance"
+    tick(driver, checkbox(add_box, f"{number} {channel}"))
+    tick(driver, checkbox(add_box, "1 Demo One"))
+    shot(driver, "cms-05-package-add-channels.png", full_page=True)
+    submit(driver, form_with_button(driver, "Add Channels"))
+
+    wait_path(driver, f"/cms/packages/{package_id}")
+    assert flash(driver).text.strip() == "2 channel(s) added."
+    rows = package_channels(driver)
+    assert [r[:2] for r in rows] == [["1", "Demo One"], [str(number), channel]], rows
+    offered = checkboxes(section(driver, "Add channels"))
+    assert f"{number} {channel}" not in offered and "1 Demo One" not in offered, \
+        "channels of the package are still offered"
+    shot(driver, "cms-06-package-with-channels.png", full_page=True)
+
+    # Remove one of them.
+    table = section(driver, "Channels in this package").find_element(By.CSS_SELECTOR, "table")
+    click_and_load(driver, row_button(driver, table, "Demo One", 1, "Remove"))
+    wait_path(driver, f"/cms/packages/{package_id}")
+    assert flash(driver).text.strip() == "Channel removed from the package."
+    assert [r[:2] for r in package_channels(driver)] == [[str(number), channel]]
+    assert "1 Demo One" in checkboxes(section(driver, "Add channels"))
+
+    # The list of packages counts it; the channel page names the package.
+    sidebar(driver, "/cms/packages", "TV Packages")
+    rows = [r for r in table_rows(data_table(driver)) if r[0] == package]
+    assert rows and rows[0][1:3] == ["1 channel(s)", "in no product"], rows
+    go(driver, server, f"/cms/packages/{package_id}")
+    table = section(driver, "Channels in this package").find_element(By.CSS_SELECTOR, "table")
+    click_and_load(driver, table.find_element(By.XPATH, f".//a[normalize-space(.)='{channel}']"))
+    assert opened_channel(driver) == channel_id
+    assert intro(driver) == f"In packages: {package}"
+    shot(driver, "cms-07-channel-in-package.png", full_page=True)
+    # Demo One is back to the demo package only.
+    go(driver, server, "/cms/channels")
+    click_and_load(driver, data_table(driver).find_element(By.XPATH, ".//a[normalize-space(.)='Demo One']"))
+    assert intro(driver) == "In packages: Basic"
+
+
+def test_cms_grant_package_to_product(driver, server):
+    t = tag()
+    channel = f"Granted Channel {t}"
+    package = f"E2E Grant {t}"
+    _, number = add_channel(driver, server, channel)
+    package_id = add_package(driver, server, package)
+    add_box = section(driver, "Add channels")
+    tick(driver, checkbox(add_box, f"{number} {channel}"))
+    submit(driver, form_with_button(driver, "Add Channels"))
+    assert flash(driver).text.strip() == "1 channel(s) added."
+
+    product_id = open_product_packages_tab(driver, server, DEMO_PRODUCT)
+    own = section(driver, "Content packages")
+    boxes = checkboxes(own)
+    assert boxes.get("Channels: Basic") is True, boxes
+    assert boxes.get("Channels: Sports") is False, boxes
+    assert boxes.get(f"Channels: {package}") is False, boxes
+    extra = section(driver, "Extra package Sports")
+    assert checkboxes(extra).get("Channels: Sports") is True, checkboxes(extra)
+    tick(driver, checkbox(own, f"Channels: {package}"))
+    shot(driver, "cms-08-product-content-packages.png", full_page=True)
+    submit(driver, form_with_button(driver, "Save packages"))
+
+    wait_path(driver, f"/crm/products/{product_id}")
+    assert query(driver).get("tab") == ["packages"], driver.current_url
+    assert flash(driver).text.strip() == "Content packages saved."
+    boxes = checkboxes(section(driver, "Content packages"))
+    assert boxes.get(f"Channels: {package}") is True, f"not ticked after saving: {boxes}"
+    assert boxes.get("Channels: Basic") is True, f"saving lost the Basic grant: {boxes}"
+    assert boxes.get("Channels: Sports") is False, boxes
+    assert checkboxes(section(driver, "Extra package Sports")).get("Channels: Sports") is True
+    shot(driver, "cms-09-product-package-granted.png", full_page=True)
+
+    # The package says where it is sold, and cannot be deleted while it is.
+    sidebar(driver, "/cms/packages", "TV Packages")
+    rows = [r for r in table_rows(data_table(driver)) if r[0] == package]
+    assert rows and rows[0][1:3] == ["1 channel(s)", "in 1 product(s)/extra(s)"], rows
+    go(driver, server, f"/cms/packages/{package_id}")
+    click_and_load(driver, form_with_button(driver, "Delete package").find_element(By.TAG_NAME, "button"))
+    wait_path(driver, f"/cms/packages/{package_id}")
+    refusal = flash(driver, "error").text.strip()
+    assert refusal, "no reason given for not deleting"
+    shot(driver, "cms-10-package-delete-refused.png", full_page=True)
+
+    # Take the grant back (the other tests and modules expect the demo's grants).
+    open_product_packages_tab(driver, server, DEMO_PRODUCT)
+    own = section(driver, "Content packages")
+    tick(driver, checkbox(own, f"Channels: {package}"), False)
+    submit(driver, form_with_button(driver, "Save packages"))
+    assert flash(driver).text.strip() == "Content packages saved."
+    boxes = checkboxes(section(driver, "Content packages"))
+    assert boxes.get(f"Channels: {package}") is False and boxes.get("Channels: Basic") is True, boxes
+
+    # Now it can go.
+    go(driver, server, f"/cms/packages/{package_id}")
+    click_and_load(driver, form_with_button(driver, "Delete package").find_element(By.TAG_NAME, "button"))
+    wait_path(driver, "/cms/packages")
+    assert flash(driver).text.strip() == "Package deleted."
+    assert package not in [r[0] for r in table_rows(data_table(driver))]
+
+
+def test_cms_ui_group_members_and_order(driver, server):
+    t = tag()
+    channel = f"Group Channel {t}"
+    group = f"E2E Group {t}"
+    _, number = add_channel(driver, server, channel)
+
+    groups_table(driver)
+    start = group_order(driver)
+    names = [g[1] for g in start]
+    assert set(DEMO_GROUPS) <= set(names), names
+    assert [g[0] for g in start] == sorted(g[0] for g in start), f"groups not in order: {start}"
+    form = form_with_button(driver, "Add group", "//section[h2[normalize-space(.)='Add a group']]")
+    fill(form, "name", group)
+    submit(driver, form)
+    wait_path(driver, "/cms/ui-groups")
+    assert flash(driver).text.strip() == f"{group} added."
+    order = group_order(driver)
+    assert [g[1] for g in order] == names + [group], order
+    assert order[-1][2] == "0 channel(s)", order[-1]
+
+    # The same name twice is refused.
+    form = form_with_button(driver, "Add group", "//section[h2[normalize-space(.)='Add a group']]")
+    fill(form, "name", group)
+    submit(driver, form)
+    assert group in flash(driver, "error").text, flash(driver, "error").text
+    assert [g[1] for g in group_order(driver)] == names + [group]
+
+    # Members: the new channel and channel 1.
+    click_and_load(driver, data_table(driver).find_element(By.XPATH, f".//a[normalize-space(.)='{group}']"))
+    m = re.fullmatch(r"/cms/ui-groups/(\d+)", path(driver))
+    assert m, driver.current_url
+    group_id = int(m[1])
+    assert heading(driver) == f"UI group — {group}"
+    form = form_with_button(driver, "Save group")
+    boxes = checkboxes(form)
+    assert len(boxes) >= DEMO_CHANNELS + 1 and not any(boxes.values()), boxes
+    tick(driver, checkbox(form, f"{number} {channel}"))
+    tick(driver, checkbox(form, "1 Demo One"))
+    shot(driver, "cms-11-ui-group-members.png", full_page=True)
+    submit(driver, form)
+    wait_path(driver, f"/cms/ui-groups/{group_id}")
+    assert flash(driver).text.strip() == "Group saved: 2 channel(s)."
+    ticked = [label for label, on in checkboxes(form_with_button(driver, "Save group")).items() if on]
+    assert ticked == ["1 Demo One", f"{number} {channel}"], ticked
+
+    # Up: the new group swaps places with the one above it.
+    groups_table(driver)
+    order = group_order(driver)
+    assert order[-1][1:] == (group, "2 channel(s)"), order
+    click_and_load(driver, row_button(driver, data_table(driver), group, 1, "Up"))
+    wait_path(driver, "/cms/ui-groups")
+    moved = group_order(driver)
+    expected = names[:-1] + [group, names[-1]]
+    assert [g[1] for g in moved] == expected, f"after Up: {moved}"
+    assert [g[0] for g in moved] == list(range(1, len(moved) + 1)), f"Order column after Up: {moved}"
+    shot(driver, "cms-12-ui-group-moved-up.png", full_page=True)
+
+    # Up on the first group changes nothing; Down brings the new one back to the end.
+    click_and_load(driver, row_button(driver, data_table(driver), expected[0], 1, "Up"))
+    assert [g[1] for g in group_order(driver)] == expected
+    click_and_load(driver, row_button(driver, data_table(driver), group, 1, "Down"))
+    assert [g[1] for g in group_order(driver)] == names + [group]
+
+    # Delete it again (the demo's groups are left as they were).
+    click_and_load(driver, row_button(driver, data_table(driver), group, 1, "Delete"))
+    wait_path(driver, "/cms/ui-groups")
+    assert flash(driver).text.strip() == "Group deleted."
+    assert [g[1] for g in group_order(driver)] == names
+
+
+def test_cms_channel_search_and_pager(driver, server):
+    t = tag()
+    name = f"Zephyr {t} HD"
+    channel_id, number = add_channel(driver, server, name, tags=f"e2e-{t}, Weather")
+
+    # The whole list: by number, ascending, one page while there are fewer than 50.
+    table = channel_list(driver, server)
+    rows = table_rows(table)
+    numbers = [int(r[0]) for r in rows]
+    assert numbers == sorted(set(numbers)), f"rows not by ascending number: {numbers}"
+    assert set(range(1, DEMO_CHANNELS + 1)) <= set(numbers) or len(rows) == PAGE_SIZE, numbers
+    summary = driver.find_element(By.CSS_SELECTOR, ".pagination span").text.strip()
+    assert summary == f"{len(rows)} shown, by number", summary
+    assert not driver.find_elements(By.CSS_SELECTOR, ".pagination a[rel=prev]")
+    next_links = driver.find_elements(By.CSS_SELECTOR, ".pagination a[rel=next]")
+    if len(rows) < PAGE_SIZE:
+        assert number in numbers
+        assert not next_links, "a next link under a page that is not full"
+    else:
+        assert len(rows) == PAGE_SIZE and next_links, "a full page without a next link"
+        click_and_load(driver, next_links[0])
+        assert query(driver).get("after") == [str(numbers[-1])], driver.current_url
+        more = [int(r[0]) for r in table_rows(data_table(driver))]
+        assert more and more[0] > numbers[-1] and more == sorted(set(more)), more
+        assert driver.find_elements(By.CSS_SELECTOR, ".pagination a[rel=prev]")
+    shot(driver, "cms-13-channel-list.png", full_page=True)
+
+    # Name prefix, any case.
+    table = channel_list(driver, server, f"zePHyr {t[:5]}")
+    rows = table_rows(table)
+    assert [r[:2] for r in rows] == [[str(number), name]], rows
+    assert driver.find_element(By.CSS_SELECTOR, "form.filters input[name=q]").get_attribute("value") \
+        == f"zePHyr {t[:5]}"
+    shot(driver, "cms-14-channel-search-name.png", full_page=True)
+    # Not the middle of a name.
+    table = channel_list(driver, server, f"{t} hd")
+    assert table_rows(table) == [] and "No channel matches." in body_text(driver)
+
+    # Number.
+    table = channel_list(driver, server, str(number))
+    assert [r[:2] for r in table_rows(table)] == [[str(number), name]], table_rows(table)
+    click_and_load(driver, table.find_element(By.XPATH, f".//a[normalize-space(.)='{name}']"))
+    assert opened_channel(driver) == channel_id
+
+    # Tag.
+    table = channel_list(driver, server, f"e2e-{t}")
+    assert [r[:2] for r in table_rows(table)] == [[str(number), name]], table_rows(table)
+
+    # Nothing.
+    table = channel_list(driver, server, "99999")
+    assert table_rows(table) == [] and "No channel matches." in body_text(driver)
+    shot(driver, "cms-15-channel-search-none.png", full_page=True)
