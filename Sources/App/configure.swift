@@ -47,6 +47,8 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
         hash: { try Bcrypt.hash($0, cost: subscriberCost) },
         verify: { password, hash in (try? Bcrypt.verify(password, created: hash)) ?? false })
     var jobs = JobRegistry.platform()
+    let mirror = config.publishDirectory.map { PublishMirror(root: URL(fileURLWithPath: $0)) }
+    jobs.register(PublishService.jobKind) { try await PublishService.run($0, mirror: mirror) }
     overrides.registerJobs?(&jobs)
     app.tvms = TVMSState(config: config, clock: overrides.clock ?? .live, gate: WriteGate(), hasher: hasher,
                          subscriberHasher: subscriberHasher, jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics())

@@ -30,6 +30,9 @@ public struct AppConfig: Sendable {
     public var trustProxy: Bool = false
     /// `TVMS_SESSION_IDLE_HOURS`: console sessions end after this long without a request (default 12).
     public var sessionIdleHours: Double
+    /// `TVMS_PUBLISH_DIR`: published catalogue documents are also written here (for a CDN or a
+    /// bucket sync); unset = served from the database only.
+    public var publishDirectory: String? = nil
 
     public init(database: DatabaseTarget, logFormat: String = "text", inProcessWorkers: Int = 1,
                 schedulerEnabled: Bool = true, pollInterval: Double = 2, bcryptCost: Int = 12,
@@ -68,6 +71,7 @@ public struct AppConfig: Sendable {
             nodeName: env["TVMS_NODE_NAME"],
             sessionIdleHours: env["TVMS_SESSION_IDLE_HOURS"].flatMap(Double.init) ?? 12)
         config.trustProxy = bool("TVMS_TRUST_PROXY", false)
+        config.publishDirectory = env["TVMS_PUBLISH_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         return config
     }
 

@@ -65,8 +65,9 @@ public enum PublishService {
     }
 
     /// Publishes every product of the deployment (or one); returns what changed.
-    public static func publish(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, productID: Int? = nil) async throws -> [Result] {
+    public static func publish(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, productID: Int? = nil, mirror: PublishMirror? = nil) async throws -> [Result] {
         try actor.require(.cms, in: deploymentID)
+        let crmService = try await DeploymentModel.find(deploymentID, on: env.db)?.crmService ?? deploymentID.uuidString
         let q = ProductModel.query(on: env.db).filter(\.$deploymentID == deploymentID)
         if let productID { q.filter(\.$id == productID) }
         var out: [Result] = []
@@ -97,6 +98,7 @@ public enum PublishService {
                 try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "publication", entityID: String(p.id!),
                                               action: "publish", after: ["productId": String(product.id!), "kind": "channels", "version": String(p.version)])
             }
+            try mirror?.write(p, crmService: crmService)
             out.append(Result(productID: product.id!, version: p.version, changed: true, items: count, bytes: p.byteSize, gzipBytes: p.gzipSize))
         }
         return out
@@ -130,10 +132,10 @@ public enum PublishService {
     }
 
     /// The scheduled publish: every deployment, every product; unchanged products are skipped.
-    public static func run(_ ctx: JobContext) async throws -> String? {
+    public static func run(_ ctx: JobContext, mirror: PublishMirror?) async throws -> String? {
         var changed = 0, total = 0
         for d in try await DeploymentModel.query(on: ctx.env.db).all() {
-            let results = try await publish(ctx.env, actor: .system("scheduled publish"), deploymentID: d.requireID())
+            let results = try await publish(ctx.env, actor: .system("scheduled publish"), deploymentID: d.requireID(), mirror: mirror)
             total += results.count
             changed += results.filter(\.changed).count
         }
@@ -151,5 +153,26 @@ extension PublishService {
             raw.subdata(in: Int(position)..<min(raw.count, Int(position) + size))
         }, consumer: { out.append($0) })
         return out
+    }
+}
+
+/// Writes published documents to a folder a CDN (or an S3 sync) serves:
+/// `{root}/{crmService}/{productId}/channels.v{N}.json.gz` (immutable) and `channels.json.gz`
+/// (the current one). Each file is written to a temporary name and renamed, so a reader never
+/// sees half a document.
+public struct PublishMirror: Sendable {
+    public let root: URL
+    public init(root: URL) { self.root = root }
+
+    public func write(_ p: PublicationModel, crmService: String) throws {
+        let dir = root.appendingPathComponent(crmService).appendingPathComponent(String(p.productID))
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in ["\(p.kind).v\(p.version).json.gz", "\(p.kind).json.gz"] {
+            let tmp = dir.appendingPathComponent(".\(name).\(UUID().uuidString)")
+            try p.gzipData.write(to: tmp)
+            let target = dir.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: target.path) { _ = try FileManager.default.replaceItemAt(target, withItemAt: tmp) }
+            else { try FileManager.default.moveItem(at: tmp, to: target) }
+        }
     }
 }

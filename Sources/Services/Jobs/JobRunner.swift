@@ -43,8 +43,9 @@ public struct JobRegistry: Sendable {
         r.register(ExpirySweepJob.kind, ExpirySweepJob.run)
         r.schedule(RecurringSchedule(name: "expiry-sweep", jobKind: ExpirySweepJob.kind, interval: 300))
         // Catalogue publishing ("Cloud Sync"): on demand from the console, and every 15 minutes
-        // for changes nobody published by hand (unchanged products keep their version).
-        r.register(PublishService.jobKind, PublishService.run)
+        // for changes nobody published by hand (unchanged products keep their version). The app
+        // registers it again with its publish folder, if it has one.
+        r.register(PublishService.jobKind) { try await PublishService.run($0, mirror: nil) }
         r.schedule(RecurringSchedule(name: "publish", jobKind: PublishService.jobKind, interval: 900))
         return r
     }

@@ -38,7 +38,8 @@ enum PublishController {
     static func publish(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         return try await req.flashing(redirectTo: "/cms/publish") {
-            let results = try await PublishService.publish(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID)
+            let mirror = req.application.tvms.config.publishDirectory.map { PublishMirror(root: URL(fileURLWithPath: $0)) }
+            let results = try await PublishService.publish(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, mirror: mirror)
             let changed = results.filter(\.changed)
             return changed.isEmpty ? "Nothing changed since the last publish." : "Published \(changed.count) product catalogue(s): " + changed.map { "product \($0.productID) v\($0.version) (\($0.items) channels)" }.joined(separator: ", ") + "."
         }
