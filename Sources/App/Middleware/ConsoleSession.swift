@@ -57,6 +57,11 @@ struct CSRFMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let expected = request.csrfToken
         if request.method != .GET && request.method != .HEAD {
+            // A file upload larger than one network read is still streaming when middleware runs:
+            // collect it (up to the largest console upload) so its _csrf field can be read.
+            if request.body.data == nil, request.headers.contentType?.type == "multipart" {
+                _ = try await request.body.collect(max: 20 * 1024 * 1024).get()
+            }
             let sent = (try? request.content.get(String.self, at: "_csrf")) ?? request.headers.first(name: "X-CSRF-Token") ?? ""
             guard !sent.isEmpty, Secrets.equalDigests(sent, expected) else { throw HTTPError.csrf }
         }

@@ -125,6 +125,8 @@ public enum ChannelService {
     public struct Query: Sendable {
         public var search = ""
         public var afterNumber: Int? = nil
+        /// The page before a page starting at this number.
+        public var beforeNumber: Int? = nil
         public var limit = 50
         public init() {}
     }
@@ -138,6 +140,10 @@ public enum ChannelService {
         else if !s.isEmpty {
             let escaped = s.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "")
             q.group(.or) { $0.filter(\.$searchName, .custom("LIKE"), escaped + "%").filter(\.$tags, .custom("LIKE"), "%" + escaped + "%") }
+        }
+        if let before = query.beforeNumber {
+            let rows = try await q.filter(\.$number < before).sort(\.$number, .descending).limit(query.limit).all()
+            return (rows.reversed(), true)
         }
         if let after = query.afterNumber { q.filter(\.$number > after) }
         let rows = try await q.sort(\.$number).limit(query.limit + 1).all()

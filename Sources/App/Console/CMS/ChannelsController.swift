@@ -52,8 +52,15 @@ enum ChannelsController {
         var q = ChannelService.Query()
         q.search = req.query[String.self, at: "q"] ?? ""
         q.afterNumber = req.query[Int.self, at: "after"]
+        q.beforeNumber = req.query[Int.self, at: "before"]
         let (channels, more) = try await ChannelService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, query: q)
-        let tq = TableQuery(req, path: "/cms/channels", filterNames: ["after"])
+        // Keyset pages both ways: "next" continues after the last number, "previous" ends before the first.
+        var first = ChannelService.Query()
+        first.search = q.search
+        first.limit = 1
+        let firstNumber = try await ChannelService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, query: first).channels.first?.number
+        let isFirstPage = channels.first?.number == nil || channels.first?.number == firstNumber
+        let tq = TableQuery(req, path: "/cms/channels", filterNames: ["after", "before"])
         let rows = channels.map { c in
             Row(cells: [Cell(String(c.number), mono: true), Cell(c.name, href: "/cms/channels/\(c.id!)"),
                         Cell([c.hlsURL.isEmpty ? nil : "HLS", c.dashURL.isEmpty ? nil : "DASH", c.fallbackURL.isEmpty ? nil : "fallback"].compactMap { $0 }.joined(separator: " · ")),
@@ -67,8 +74,9 @@ enum ChannelsController {
                             filters: [Filter(name: "q", label: "Name, number or tag", type: "text", value: q.search, options: [])], filterAction: "/cms/channels",
                             columns: ["No.", "Name", "Streams", "Token", "Age", "Tags", "Status"].map { Column(label: $0, sortHref: nil, indicator: "") },
                             rows: rows, emptyText: q.search.isEmpty ? "No channel yet." : "No channel matches.",
-                            pager: Pager(summary: "\(rows.count) shown, by number", prevHref: q.afterNumber == nil ? nil : tq.href(["after": nil]),
-                                         nextHref: more ? tq.href(["after": channels.last.map { String($0.number) }]) : nil))
+                            pager: Pager(summary: "\(rows.count) shown, by number",
+                                         prevHref: isFirstPage ? nil : tq.href(["after": nil, "before": channels.first.map { String($0.number) }]),
+                                         nextHref: more ? tq.href(["before": nil, "after": channels.last.map { String($0.number) }]) : nil))
         return try await Layout.render(req, "table", title: "Channels", table)
     }
 
