@@ -24,6 +24,10 @@ import Storage
             _ = try await CustomerService.addExtraPackage(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: viewer.id!, planID: sports.id!, synced: false)
             #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: football.id!) == .allowed)
             #expect(try await Entitlements.channels(crm.env, customer: viewer).count == 30)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let tab = try await b.get("/crm/customers/\(viewer.id!)?tab=content")
+            #expect(tab.status == .ok && tab.body.string.contains("30 channel(s)") && tab.body.string.contains("Football Live"))
 
             var disabled = ChannelService.Input(number: news.number, name: news.name)
             disabled.hlsURL = news.hlsURL

@@ -270,7 +270,7 @@ enum CustomersController {
 
     // MARK: Details
 
-    static let tabs: [(String, String)] = [("information", "Information"), ("subscription", "Subscription"), ("devices", "Devices"),
+    static let tabs: [(String, String)] = [("information", "Information"), ("subscription", "Subscription"), ("content", "Content"), ("devices", "Devices"),
                                            ("wallet", "Wallet"), ("messages", "Messages"), ("logs", "Logs")]
 
     static func details(_ req: Request) async throws -> Response {
@@ -337,6 +337,18 @@ enum CustomersController {
                                         Row(cells: [Cell(d.model), Cell(d.deviceType), Cell(d.ip, mono: true), Cell(d.uuid, mono: true), Cell(d.appVersion), Cell(ctx.dates.string(d.lastSeenAt))],
                                             actions: [RowAction(label: "Delete", href: nil, postTo: "\(base)/devices/\(d.id!)/delete", danger: true)])
                                     }, empty: "No device has logged in yet.")))
+        case "content":
+            // The same entitlement answer the apps get: what this customer can watch right now.
+            let channels = try await Entitlements.channels(ctx.env, customer: c)
+            let purchases = try await PPVPurchaseModel.query(on: req.db).filter(\.$customerID == id).sort(\.$id, .descending).limit(200).all()
+            sections.append(Section(title: "Channels", intro: channels.isEmpty ? "Nothing to watch now: \(effective.label.lowercased()), or no package of its product and extra packages holds channels." : "\(channels.count) channel(s) from the packages of its product and running extra packages.",
+                                    table: .simple(["No.", "Channel", "Age"], channels.map { ch in
+                                        Row(cells: [Cell(String(ch.number), mono: true), Cell(ch.name, href: "/cms/channels/\(ch.id!)"), Cell(ch.ageRating == 0 ? "all" : "\(ch.ageRating)+")], actions: [])
+                                    }, empty: "None.")))
+            sections.append(Section(title: "Pay-per-view purchases", table: .simple(["Bought", "Title", "Content", "Price", "Watchable until"], purchases.map { p in
+                Row(cells: [Cell(ctx.dates.string(p.purchasedAt)), Cell(p.title), Cell(p.contentRef, mono: true), Cell(money(p.price, p.currency)),
+                            Cell(ctx.dates.string(p.accessUntil), badge: p.accessUntil > ctx.env.now ? "ok" : "muted")], actions: [])
+            }, empty: "No purchase.")))
         case "wallet":
             let moves = try await CustomerService.walletTransactions(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id)
             sections.append(Section(title: "Wallet", details: [KeyValue(key: "Balance", value: money(c.walletBalance, c.currency), mono: false)],
