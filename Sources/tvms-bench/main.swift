@@ -10,6 +10,7 @@ import Vapor
 // Benchmarks whose results go into docs/BENCHMARKS.md:
 //   tvms-bench customers …   customer list and search at scale (scripts/bench/customers.sh)
 //   tvms-bench sales …       reseller sales per second through the business API (scripts/bench/sales.sh)
+//   tvms-bench publish …     publishing a product's channel catalogue at 1k/10k/20k channels (scripts/bench/publish.sh)
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
@@ -19,7 +20,10 @@ case "customers":
 case "sales":
     arguments.removeFirst()
     try await salesBench(arguments)
+case "publish":
+    arguments.removeFirst()
+    try await publishBench(arguments)
 default:
-    print("usage: tvms-bench customers|sales [options]   (see Sources/tvms-bench)")
+    print("usage: tvms-bench customers|sales|publish [options]   (see Sources/tvms-bench)")
     exit(2)
 }
