@@ -174,3 +174,47 @@ import Storage
         }
     }
 }
+
+@Suite(.serialized) struct ChannelImportTests {
+    @Test func exportImportRoundTripsAndABadFileChangesNothing() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            try await DemoData.loadContent(crm.env)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let exported = try await b.get("/cms/channels/export.csv").body.string
+            #expect(exported.hasPrefix("number,name,hls_url") && exported.split(separator: "\r\n").count == 31)
+            let again = try await b.upload("/cms/channels/import", files: [("file", "channels.csv", Data(exported.utf8))])
+            #expect(again.status == .seeOther)
+            #expect(try await b.get("/cms/channels").body.string.contains("Imported: 0 added, 0 updated, 30 unchanged."))
+            #expect(try await ChannelImport.exportCSV(crm.env, actor: crm.actor, deploymentID: crm.deploymentID) == exported, "export → import changes nothing")
+
+            let bad = """
+                number,name,hls_url,age_rating,enabled
+                1,Demo One Renamed,https://live.example/one/index.m3u8,0,true
+                31,New Channel,https://live.example/new.mpd,0,true
+                32,Another,https://live.example/a/index.m3u8,15,maybe
+                32,Twice,,0,true
+                """
+            let refused = try await b.upload("/cms/channels/import", files: [("file", "bad.csv", Data(bad.utf8))])
+            #expect(refused.status == .unprocessableEntity)
+            for text in ["must be an HLS playlist", "must be one of 0, 6", "must be true or false", "32 appears twice in the file (also line 4)"] {
+                #expect(refused.body.string.contains(text), "\(text)")
+            }
+            #expect(try await ChannelModel.query(on: app.db).filter(\.$name == "Demo One Renamed").count() == 0, "a refused file changes nothing")
+            #expect(try await ChannelModel.query(on: app.db).count() == 30)
+
+            let noURL = "number,name\n31,New Channel\n"
+            let refusedNew = try await b.upload("/cms/channels/import", files: [("file", "new.csv", Data(noURL.utf8))])
+            #expect(refusedNew.status == .unprocessableEntity && refusedNew.body.string.contains("give at least one stream URL"))
+
+            let good = "number,name,tags,hls_url\n1,Demo One Renamed,general,https://live.demo.tvms/demo-one/index.m3u8\n31,New Channel,,https://live.example/new/index.m3u8\n"
+            let fine = try await b.upload("/cms/channels/import", files: [("file", "good.csv", Data(good.utf8))])
+            #expect(fine.status == .seeOther)
+            #expect(try await b.get("/cms/channels").body.string.contains("Imported: 1 added, 1 updated, 0 unchanged."))
+            let one = try #require(try await ChannelModel.query(on: app.db).filter(\.$number == 1).first())
+            #expect(one.name == "Demo One Renamed" && one.dashURL.hasSuffix("/demo-one/manifest.mpd"), "columns left out keep their values")
+            #expect(try await ChannelModel.query(on: app.db).filter(\.$number == 31).first()?.name == "New Channel")
+        }
+    }
+}

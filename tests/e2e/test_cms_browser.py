@@ -259,13 +259,27 @@ def console_channel(server, name: str, *, tags: str = "", console: Console | Non
     return int(m[1]), int(data["number"])
 
 
-def console_delete_channel(console: Console, channel_id: int) -> str | None:
-    """Deletes a channel over HTTP; returns a problem or None."""
-    token = console.page(f"/cms/channels/{channel_id}").form(field="number").value("_csrf")
-    r = console.post(f"/cms/channels/{channel_id}/delete", {"_csrf": token})
-    if r.status_code != 303 or redirect_path(r) != "/cms/channels":
-        return f"deleting channel {channel_id}: {r.status_code} {r.headers.get('Location')}"
+def console_action(console: Console, action: str, then: str) -> str | None:
+    """POSTs a console action (a delete) over HTTP; returns a problem or None."""
+    token = console.page("/cms/packages").form(field="name").value("_csrf")
+    r = console.post(action, {"_csrf": token})
+    if r.status_code != 303 or redirect_path(r) != then:
+        return f"POST {action}: {r.status_code} {r.headers.get('Location')}"
     return None
+
+
+def console_delete_channel(console: Console, channel_id: int) -> str | None:
+    return console_action(console, f"/cms/channels/{channel_id}/delete", "/cms/channels")
+
+
+def channel_total(driver, server) -> int:
+    """How many channels the list holds, counted page by page."""
+    channel_list(driver, server)
+    total = len(table_rows(data_table(driver)))
+    while driver.find_elements(By.CSS_SELECTOR, ".pagination a[rel=next]"):
+        click_and_load(driver, driver.find_element(By.CSS_SELECTOR, ".pagination a[rel=next]"))
+        total += len(table_rows(data_table(driver)))
+    return total
 
 
 def add_package(driver, server, name: str, description: str = "") -> int:
@@ -659,11 +673,7 @@ def test_cms_channel_search_and_pager(driver, server):
 def test_cms_channel_list_pages_by_number(driver, server):
     """Keyset pages of 50 channels: fills the lineup up to three pages (over HTTP, deleted
     again at the end), then walks Next → Next → Previous → Previous in the browser."""
-    channel_list(driver, server)
-    total = len(table_rows(data_table(driver)))
-    while driver.find_elements(By.CSS_SELECTOR, ".pagination a[rel=next]"):
-        click_and_load(driver, driver.find_element(By.CSS_SELECTOR, ".pagination a[rel=next]"))
-        total += len(table_rows(data_table(driver)))
+    total = channel_total(driver, server)
     console = console_session(server)
     added: list[int] = []
     try:
@@ -713,4 +723,45 @@ def test_cms_channel_list_pages_by_number(driver, server):
         assert page() == page1
     finally:
         problems = [p for p in (console_delete_channel(console, i) for i in added) if p]
+        assert not problems, problems
+
+
+def test_cms_package_add_many_channels_at_once(driver, server):
+    """An operator ticks 100 channels in one go (lineups of hundreds are normal): the
+    form is then larger than the server's first read of a new connection (2 KiB) and
+    must still pass the CSRF check. A browser of its own, so that its connections are
+    new (an earlier upload on a kept-alive connection widens that connection's reads
+    and would hide the problem). Fills the lineup up to 100 channels over HTTP; deletes
+    them and the package after."""
+    from browser import new_driver
+    total = channel_total(driver, server)
+    console = console_session(server)
+    added: list[int] = []
+    package_id = None
+    fresh = new_driver()
+    try:
+        t = tag()
+        for i in range(max(0, 100 - total)):
+            added.append(console_channel(server, f"Bulk {t} {i:03d}", console=console)[0])
+        login(fresh, server)
+        package = f"E2E Many {t}"
+        package_id = add_package(fresh, server, package)
+        form = form_with_button(fresh, "Add Channels")
+        boxes = form.find_elements(By.CSS_SELECTOR, "input[type=checkbox]")
+        assert len(boxes) >= 100, len(boxes)
+        for box in boxes[:100]:
+            tick(fresh, box)
+        submit(fresh, form)
+        shot(fresh, "cms-18-package-100-channels-added.png")
+        assert path(fresh) == f"/cms/packages/{package_id}", \
+            f"after ticking 100 channels: {fresh.current_url} shows {body_text(fresh)[:200]!r}"
+        assert flash(fresh).text.strip() == "100 channel(s) added."
+        assert len(package_channels(fresh)) == 100
+    finally:
+        fresh.quit()
+        problems = []
+        if package_id is not None:
+            problems.append(console_action(console, f"/cms/packages/{package_id}/delete", "/cms/packages"))
+        problems += [console_delete_channel(console, i) for i in added]
+        problems = [p for p in problems if p]
         assert not problems, problems

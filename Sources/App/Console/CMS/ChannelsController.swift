@@ -24,6 +24,9 @@ enum ChannelsController {
         let c = console.grouped("cms", "channels").grouped(RequirePermission(permission: .cms))
         c.get(use: list)
         c.get("new", use: newForm)
+        c.get("export.csv", use: exportCSV)
+        c.get("import", use: importForm)
+        c.on(.POST, "import", body: .collect(maxSize: "20mb"), use: importFile)
         c.on(.POST, body: .collect(maxSize: "2mb"), use: create)
         c.get(":id", use: edit)
         c.on(.POST, ":id", body: .collect(maxSize: "2mb"), use: update)
@@ -69,7 +72,8 @@ enum ChannelsController {
                 actions: [RowAction(label: "Edit", href: "/cms/channels/\(c.id!)", postTo: nil, danger: false)])
         }
         let table = TableVM(heading: "Channels", intro: "Live channels. Who sees a channel follows from Packages (and the products that hold them); UI Groups only arrange them.",
-                            buttons: [Button(label: "Add Channel", href: "/cms/channels/new", primary: true), Button(label: "UI Groups", href: "/cms/ui-groups", primary: false),
+                            buttons: [Button(label: "Add Channel", href: "/cms/channels/new", primary: true), Button(label: "Import", href: "/cms/channels/import", primary: false),
+                                      Button(label: "Export (CSV)", href: "/cms/channels/export.csv", primary: false), Button(label: "UI Groups", href: "/cms/ui-groups", primary: false),
                                       Button(label: "Packages", href: "/cms/packages", primary: false)],
                             filters: [Filter(name: "q", label: "Name, number or tag", type: "text", value: q.search, options: [])], filterAction: "/cms/channels",
                             columns: ["No.", "Name", "Streams", "Token", "Age", "Tags", "Status"].map { Column(label: $0, sortHref: nil, indicator: "") },
@@ -206,6 +210,54 @@ enum ChannelsController {
         try await ChannelService.delete(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
         req.flash(.success, "Channel deleted.")
         return req.redirect(to: "/cms/channels", redirectType: .normal)
+    }
+
+    // MARK: Import / export
+
+    static func exportCSV(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let csv = try await ChannelImport.exportCSV(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID)
+        let response = Response(status: .ok, body: .init(string: csv))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        response.headers.contentDisposition = .init(.attachment, filename: "channels.csv")
+        return response
+    }
+
+    static func importVM(error: String? = nil) -> FormVM {
+        FormVM(heading: "Import channels",
+               intro: "CSV (UTF-8) or Excel (.xlsx) with a header row: \(ChannelImport.columns.joined(separator: ", ")). Only number and name are required; a column you leave out keeps each channel's value. Rows are matched by number: a known number updates that channel, a new one adds it. Every row is checked first; if any is wrong nothing is imported. An export imported again changes nothing.",
+               action: "/cms/channels/import", fields: [Field("file", "File", type: "file", required: true)],
+               submitLabel: "Check and import", cancelHref: "/cms/channels", formError: error, multipart: true)
+    }
+
+    static func importForm(_ req: Request) async throws -> Response {
+        _ = try await req.cms()
+        return try await Layout.render(req, "form", title: "Import channels", importVM())
+    }
+
+    struct Upload: Content { var file: File? }
+
+    static func importFile(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        guard let file = try req.content.decode(Upload.self).file, file.data.readableBytes > 0 else {
+            return try await Layout.render(req, "form", title: "Import channels", importVM(error: "Choose a CSV or .xlsx file."), status: .unprocessableEntity)
+        }
+        do {
+            let rows = try CustomerBulkService.readUpload(filename: file.filename, data: Data(buffer: file.data))
+            let result = try await ChannelImport.importRows(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, rows: rows)
+            if !result.errors.isEmpty {
+                let table = TableVM.simple(["Line", "Column", "Problem"], result.errors.prefix(500).map {
+                    Row(cells: [Cell(String($0.line), mono: true), Cell($0.column), Cell($0.message)], actions: [])
+                }, empty: "")
+                let vm = SectionsVM(heading: "Import refused", intro: "\(result.errors.count) problem(s) in \(file.filename). Nothing was imported; fix the file and upload it again.",
+                                    buttons: [], tabs: [], sections: [Section(title: nil, table: table), Section(title: "Upload again", form: importVM())])
+                return try await Layout.render(req, "sections", title: "Import refused", vm, status: .unprocessableEntity)
+            }
+            req.flash(.success, "Imported: \(result.created) added, \(result.updated) updated, \(result.unchanged) unchanged.")
+            return req.redirect(to: "/cms/channels", redirectType: .normal)
+        } catch let e as DomainError where e.kind == .invalid {
+            return try await Layout.render(req, "form", title: "Import channels", importVM(error: e.message), status: .unprocessableEntity)
+        }
     }
 
     // MARK: UI groups
