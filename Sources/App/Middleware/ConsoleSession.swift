@@ -57,10 +57,12 @@ struct CSRFMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let expected = request.csrfToken
         if request.method != .GET && request.method != .HEAD {
-            // A file upload larger than one network read is still streaming when middleware runs:
-            // collect it (up to the largest console upload) so its _csrf field can be read.
-            if request.body.data == nil, request.headers.contentType?.type == "multipart" {
-                _ = try await request.body.collect(max: 20 * 1024 * 1024).get()
+            // A body larger than one network read (an upload, a form with many ticked boxes) is
+            // still streaming when middleware runs: collect it so its _csrf field can be read —
+            // up to the largest console upload for files, the routes' default for forms.
+            if request.body.data == nil {
+                let limit = request.headers.contentType?.type == "multipart" ? 20 * 1024 * 1024 : 4 * 1024 * 1024
+                _ = try await request.body.collect(max: limit).get()
             }
             let sent = (try? request.content.get(String.self, at: "_csrf")) ?? request.headers.first(name: "X-CSRF-Token") ?? ""
             guard !sent.isEmpty, Secrets.equalDigests(sent, expected) else { throw HTTPError.csrf }
