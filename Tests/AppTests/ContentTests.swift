@@ -92,6 +92,10 @@ import Storage
             try await b.post("/cms/packages/\(p.id!)/delete")
             #expect(try await ContentPackageModel.find(p.id, on: app.db) != nil, "a package a product holds stays")
 
+            let confirm = try await b.get("/cms/channels/\(c.id!)/delete")
+            #expect(confirm.status == .ok && confirm.body.string.contains("Delete channel 101 Harbour TV?"))
+            #expect(try await ChannelModel.find(c.id, on: app.db) != nil, "the confirm page deletes nothing")
+
             let list = try await b.get("/cms/channels?q=harb")
             #expect(list.body.string.contains("Harbour TV"))
             #expect(!(try await b.get("/cms/channels?q=zzz")).body.string.contains("Harbour TV"))

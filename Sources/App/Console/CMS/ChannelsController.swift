@@ -30,6 +30,7 @@ enum ChannelsController {
         c.on(.POST, body: .collect(maxSize: "2mb"), use: create)
         c.get(":id", use: edit)
         c.on(.POST, ":id", body: .collect(maxSize: "2mb"), use: update)
+        c.get(":id", "delete", use: confirmDelete)
         c.post(":id", "delete", use: delete)
         let g = console.grouped("cms", "ui-groups").grouped(RequirePermission(permission: .cms))
         g.get(use: groups)
@@ -74,7 +75,7 @@ enum ChannelsController {
         let table = TableVM(heading: "Channels", intro: "Live channels. Who sees a channel follows from Packages (and the products that hold them); UI Groups only arrange them.",
                             buttons: [Button(label: "Add Channel", href: "/cms/channels/new", primary: true), Button(label: "Import", href: "/cms/channels/import", primary: false),
                                       Button(label: "Export (CSV)", href: "/cms/channels/export.csv", primary: false), Button(label: "UI Groups", href: "/cms/ui-groups", primary: false),
-                                      Button(label: "Packages", href: "/cms/packages", primary: false)],
+                                      Button(label: "TV Packages", href: "/cms/packages", primary: false)],
                             filters: [Filter(name: "q", label: "Name, number or tag", type: "text", value: q.search, options: [])], filterAction: "/cms/channels",
                             columns: ["No.", "Name", "Streams", "Token", "Age", "Tags", "Status"].map { Column(label: $0, sortHref: nil, indicator: "") },
                             rows: rows, emptyText: q.search.isEmpty ? "No channel yet." : "No channel matches.",
@@ -179,7 +180,7 @@ enum ChannelsController {
         let page = SectionsVM(heading: "Channel \(c.number) — \(c.name)", intro: inPackages.isEmpty ? "Not in any package yet: nobody can watch it." : "In packages: " + inPackages.joined(separator: ", "),
                               buttons: [Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
                               sections: [Section(title: nil, images: images), Section(title: nil, form: vm),
-                                         Section(title: "Delete", actions: [RowAction(label: "Delete channel", href: nil, postTo: "/cms/channels/\(c.id!)/delete", danger: true)])])
+                                         Section(title: "Delete", actions: [RowAction(label: "Delete channel…", href: "/cms/channels/\(c.id!)/delete", postTo: nil, danger: true)])])
         return try await Layout.render(req, "sections", title: c.name, page, status: status)
     }
 
@@ -203,6 +204,14 @@ enum ChannelsController {
             vm.apply(e)
             return try await editPage(req, ctx, c, vm, status: .unprocessableEntity)
         }
+    }
+
+    static func confirmDelete(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let c = try await ChannelService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        return try await Layout.render(req, "confirm", title: "Delete channel", ConfirmVM(
+            heading: "Delete channel \(c.number) \(c.name)?", message: "It leaves every package and UI group it is in, and customers stop seeing it at the next publish.",
+            action: "/cms/channels/\(c.id!)/delete", buttonLabel: "Delete channel", cancelHref: "/cms/channels/\(c.id!)"))
     }
 
     static func delete(_ req: Request) async throws -> Response {
