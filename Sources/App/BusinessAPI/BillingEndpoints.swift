@@ -344,17 +344,18 @@ enum BillingEndpoints {
         guard !logins.isEmpty || !mappings.isEmpty else { throw DomainError.validation(["userids": "give userids or customermappingids, comma-separated"]) }
         guard logins.count + mappings.count <= 1000 else { throw DomainError.validation(["userids": "at most 1000 customers per call"]) }
         var results: [JSONValue] = []
+        var deleted = 0
         for (value, isLogin) in logins.map({ ($0, true) }) + mappings.map({ ($0, false) }) {
             do {
                 let m = try await CustomerService.locate(env(req), actor: c.actor, deploymentID: c.deploymentID, login: isLogin ? value : nil, password: nil,
                                                          mappingID: isLogin ? nil : value)
                 try await CustomerService.trash(env(req), actor: c.actor, deploymentID: c.deploymentID, id: m.id!)
+                deleted += 1
                 results.append([isLogin ? "userid" : "customermappingid": .string(value), "result": "deleted", "CustomerID": .from(m.id)])
             } catch let e as DomainError {
                 results.append([isLogin ? "userid" : "customermappingid": .string(value), "result": .string(e.kind == .notFound ? "not found" : "refused"), "Message": .string(e.message)])
             }
         }
-        let deleted = results.filter { if case .object(let o) = $0, case .string("deleted") = o["result"] { return true } else { return false } }.count
         return BillingReply(["deleted": .int(Int64(deleted)), "results": .array(results)])
     }
 

@@ -100,12 +100,7 @@ enum CustomerBulkController {
             let rows = try CustomerBulkService.readUpload(filename: file.filename, data: Data(buffer: file.data))
             let result = try await CustomerBulkService.importRows(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, rows: rows)
             if !result.errors.isEmpty {
-                let table = TableVM.simple(["Line", "Column", "Problem"], result.errors.prefix(500).map {
-                    Row(cells: [Cell(String($0.line), mono: true), Cell($0.column), Cell($0.message)], actions: [])
-                }, empty: "")
-                let vm = SectionsVM(heading: "Import refused", intro: "\(result.errors.count) problem(s) in \(file.filename). Nothing was imported; fix the file and upload it again.",
-                                    buttons: [], tabs: [], sections: [Section(title: nil, table: table), Section(title: "Upload again", form: importVM())])
-                return try await Layout.render(req, "sections", title: "Import refused", vm, status: .unprocessableEntity)
+                return try await ImportReport.refused(req, errors: result.errors, filename: file.filename, uploadAgain: importVM())
             }
             return try await CustomersController.credentialsPage(req, ctx, created: result.created, heading: "\(result.created.count) customers imported")
         } catch let e as DomainError where e.kind == .invalid {

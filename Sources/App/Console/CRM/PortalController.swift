@@ -300,16 +300,13 @@ enum PortalController {
 
     static func ledger(_ req: Request) async throws -> Response {
         let x = try await ctx(req)
-        let zone = TimeZone(identifier: x.deployment.timeZone) ?? TimeZone(identifier: "UTC")!
-        let (from, to) = try ResellersController.monthBounds(req, zone: zone)
+        let crm = CRMContext(env: x.env, actor: x.actor, deployment: x.deployment, dates: x.dates)
+        let (from, to) = try ResellersController.monthBounds(req, zone: crm.zone)
         let q = LedgerEntryModel.query(on: req.db).filter(\.$resellerID == x.resellerID)
         if let from, let to { q.filter(\.$at >= from).filter(\.$at < to) }
         let entries = try await q.sort(\.$id, .descending).limit(500).all()
         let month = req.query[String.self, at: "month"] ?? ""
-        let f = DateFormatter()
-        f.dateFormat = "yyyy-MM"
-        f.timeZone = zone
-        let thisMonth = f.string(from: x.env.now)
+        let thisMonth = crm.month(x.env.now)
         let me = LedgerAccount.reseller(x.resellerID)
         let rows = entries.map { e -> Row in
             let sign = (e.toAccount == me || e.toAccount.hasPrefix("order:")) ? "+" : "−"

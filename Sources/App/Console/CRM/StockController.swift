@@ -261,12 +261,7 @@ enum StockController {
             let result = try await StockService.importCSV(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, rows: CSV.parse(text),
                                                           defaultModelID: Int(upload.model ?? ""), defaultDealerID: Int(upload.dealer ?? ""))
             if !result.errors.isEmpty {
-                let table = TableVM.simple(["Line", "Column", "Problem"], result.errors.prefix(500).map {
-                    Row(cells: [Cell(String($0.line), mono: true), Cell($0.column), Cell($0.message)], actions: [])
-                }, empty: "")
-                let vm = SectionsVM(heading: "Import refused", intro: "\(result.errors.count) problem(s) in \(file.filename). Nothing was imported; fix the file and upload it again.",
-                                    buttons: [], tabs: [], sections: [Section(title: nil, table: table), Section(title: "Upload again", form: try await importVM(ctx))])
-                return try await Layout.render(req, "sections", title: "Import refused", vm, status: .unprocessableEntity)
+                return try await ImportReport.refused(req, errors: result.errors, filename: file.filename, uploadAgain: try await importVM(ctx))
             }
             req.flash(.success, "\(result.added) box(es) added to stock.")
             return req.redirect(to: "/crm/stock?state=in_stock", redirectType: .normal)
