@@ -6,6 +6,27 @@ import Storage
 /// Outgoing HTTP, injected so the services stay free of any HTTP client (the app passes Vapor's).
 public protocol OutboundHTTP: Sendable {
     func send(method: String, url: String, headers: [(String, String)], body: [UInt8]?, timeout: TimeInterval) async throws -> (status: Int, body: String)
+    /// A request whose answer is bytes (images, documents); an answer longer than `maxBytes`
+    /// throws `OutboundTooLarge` instead of being kept.
+    func fetch(method: String, url: String, headers: [(String, String)], body: [UInt8]?, maxBytes: Int, timeout: TimeInterval) async throws -> OutboundResponse
+}
+
+public struct OutboundResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? { headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1 }
+}
+
+/// Raised by an `OutboundHTTP` when an answer is longer than the caller allows.
+public struct OutboundTooLarge: Error {
+    public init() {}
 }
 
 /// Raised by an `OutboundHTTP` when no answer came in time.
