@@ -30,6 +30,8 @@ func routes(_ app: Application) throws {
     WebshopsController.register(signedIn)
     ProvisionsController.register(signedIn)
     ChannelsController.register(signedIn)
+    VoDController.register(signedIn)
+    MetadataPages.register(signedIn)
     PublishController.register(app, console: signedIn)
     PortalController.register(signedIn)
 }

@@ -16,13 +16,13 @@ import Storage
             let viewer = try await crm.customer(login: "channel.viewer").customer
             let news = try #require(try await ChannelModel.query(on: app.db).filter(\.$name == "City News 24").first())
             let football = try #require(try await ChannelModel.query(on: app.db).filter(\.$name == "Football Live").first())
-            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: news.id!) == .allowed)
-            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: football.id!) == .notInPackages)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .channel(news.id!)) == .allowed)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .channel(football.id!)) == .notInPackages)
             #expect(try await Entitlements.channels(crm.env, customer: viewer).count == 25)
 
             let sports = try #require(try await PaymentPlanModel.query(on: app.db).filter(\.$name == "Sports 1 month").first())
             _ = try await CustomerService.addExtraPackage(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: viewer.id!, planID: sports.id!, synced: false)
-            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: football.id!) == .allowed)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .channel(football.id!)) == .allowed)
             #expect(try await Entitlements.channels(crm.env, customer: viewer).count == 30)
             var b = Browser(app)
             try await b.login("owner@demo.tvms", "demo1234")
@@ -33,12 +33,12 @@ import Storage
             disabled.hlsURL = news.hlsURL
             disabled.enabled = false
             _ = try await ChannelService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: news.id!, input: disabled)
-            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: news.id!) == .disabledItem)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .channel(news.id!)) == .disabledItem)
 
             // Past the extra package's month the sports channels go; past the expiry, everything.
             clock.advance(by: 32 * 86_400)
             let fresh = try #require(try await CustomerModel.find(viewer.id, on: app.db))
-            let status = try await Entitlements.decide(crm.env, customer: fresh, kind: .channel, itemID: football.id!)
+            let status = try await Entitlements.decide(crm.env, customer: fresh, ref: .channel(football.id!))
             #expect(status == .notServed(.expired))
             #expect(try await Entitlements.channels(crm.env, customer: fresh).isEmpty)
 
@@ -50,7 +50,7 @@ import Storage
             let f = try await ChannelService.save(crm.env, actor: crm.actor, deploymentID: other.deployment.id!, id: nil, input: foreign)
             _ = try await CustomerService.renew(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: viewer.id!, fromExpiry: false)
             let renewed = try #require(try await CustomerModel.find(viewer.id, on: app.db))
-            #expect(try await Entitlements.decide(crm.env, customer: renewed, kind: .channel, itemID: f.id!) == .notInPackages)
+            #expect(try await Entitlements.decide(crm.env, customer: renewed, ref: .channel(f.id!)) == .notInPackages)
         }
     }
 
@@ -84,9 +84,9 @@ import Storage
             #expect(try await UIGroupService.channels(crm.env, groupID: g.id!) == [c.id!])
 
             let viewer = try await crm.customer(login: "harbour.viewer").customer
-            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: c.id!) == .notInPackages)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .channel(c.id!)) == .notInPackages)
             try await b.post("/crm/products/\(crm.basic.id!)/packages", [("packages[]", String(p.id!))])
-            #expect(try await Entitlements.decide(crm.env, customer: viewer, kind: .channel, itemID: c.id!) == .allowed)
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .channel(c.id!)) == .allowed)
             let page = try await b.get("/crm/products/\(crm.basic.id!)?tab=packages")
             #expect(page.body.string.contains("Channels: Local"))
             try await b.post("/cms/packages/\(p.id!)/delete")

@@ -36,8 +36,10 @@ enum Layout {
                 item("Super Hostname", nil, .manageSystemUsers),
                 item("White Labelling", nil, .manageSystemUsers),
             ]),
-            ("CMS", [item("Channels", "/cms/channels", .cms), item("UI Groups", "/cms/ui-groups", .cms), item("TV Packages", "/cms/packages", .cms), item("Publish", "/cms/publish", .cms)]
-                + ["Movies", "Series", "Education", "Music", "Apps", "Import/Export", "Transcoders", "Settings"].map { item($0, nil, .cms) }),
+            ("CMS", [item("Channels", "/cms/channels", .cms), item("UI Groups", "/cms/ui-groups", .cms), item("TV Packages", "/cms/packages", .cms),
+                     item("Movies", "/cms/movies", .cms), item("Series", "/cms/series", .cms), item("Education", "/cms/education", .cms),
+                     item("Music", "/cms/music", .cms), item("Apps", "/cms/apps", .cms), item("Import/Export", "/cms/import-export", .cms),
+                     item("Publish", "/cms/publish", .cms), item("Transcoders", nil, .cms), item("Settings", "/cms/settings", .cms)]),
             ("CRM", [item("Customers", "/crm/customers", .crm)]
                 + [item("Tickets", nil, .crm), item("Stocks", "/crm/stock", .crm), item("Models", "/crm/models", .crm), item("Dealers", "/crm/dealers", .crm)]
                 + [item("Resellers", "/crm/resellers", .crm)]

@@ -164,11 +164,17 @@ extension FormVM {
     /// Puts the service's per-field messages next to their fields.
     mutating func apply(_ error: DomainError) {
         formError = error.fields.isEmpty ? error.message : "Please correct the fields marked below."
+        var shown = Set<String>()
         for i in fields.indices {
-            if let m = error.fields[fields[i].name] ?? error.fields[fields[i].name.replacingOccurrences(of: "[]", with: "")] {
+            let key = error.fields[fields[i].name] != nil ? fields[i].name : fields[i].name.replacingOccurrences(of: "[]", with: "")
+            if let m = error.fields[key] {
                 fields[i].error = fields[i].label + " " + m
+                shown.insert(key)
             }
         }
+        // A message about something without a field of its own (e.g. "prices") goes on top.
+        let rest = error.fields.filter { !shown.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        if !rest.isEmpty { formError = (formError ?? "") + " " + rest.joined(separator: "; ") }
     }
 }
 

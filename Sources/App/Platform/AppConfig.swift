@@ -1,4 +1,5 @@
 import Foundation
+import Services
 import Vapor
 
 /// Everything the server reads from its environment, parsed once at start. Documented in
@@ -33,6 +34,8 @@ public struct AppConfig: Sendable {
     /// `TVMS_PUBLISH_DIR`: published catalogue documents are also written here (for a CDN or a
     /// bucket sync); unset = served from the database only.
     public var publishDirectory: String? = nil
+    /// `TVMS_TMDB_API_URL` / `TVMS_TMDB_IMAGE_URL`: where the metadata lookup finds TMDb.
+    public var tmdb = MetadataService.Endpoints()
 
     public init(database: DatabaseTarget, logFormat: String = "text", inProcessWorkers: Int = 1,
                 schedulerEnabled: Bool = true, pollInterval: Double = 2, bcryptCost: Int = 12,
@@ -72,6 +75,7 @@ public struct AppConfig: Sendable {
             sessionIdleHours: env["TVMS_SESSION_IDLE_HOURS"].flatMap(Double.init) ?? 12)
         config.trustProxy = bool("TVMS_TRUST_PROXY", false)
         config.publishDirectory = env["TVMS_PUBLISH_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        config.tmdb = .fromEnvironment(env)
         return config
     }
 

@@ -20,6 +20,9 @@ public enum ChannelService {
         public var vastURL = ""
         public var preroll = false, overlay = false, ticker = false, pinned = false
         public var enabled = true
+        /// Pay-per-view: the rule (CMS › Channels › PPV Rules) and the price per currency.
+        public var ppvRuleID: Int? = nil
+        public var prices: [String: Int64] = [:]
         /// A new logo (PNG/JPEG/WebP, square); nil keeps the current one.
         public var logo: [UInt8]? = nil
         public var removeLogo = false
@@ -50,6 +53,7 @@ public enum ChannelService {
         if !ChannelRules.drms.contains(i.drm) { errors.add("drm", "must be none, BuyDRM or Irdeto") }
         if !ChannelRules.ageRatings.contains(i.ageRating) { errors.add("ageRating", "must be one of \(ChannelRules.ageRatings.map(String.init).joined(separator: ", "))") }
         if !(0...365).contains(i.catchupDays) { errors.add("catchupDays", "must be between 0 and 365") }
+        try await PPVService.validate(env, deploymentID: deploymentID, kind: nil, itemID: id, ruleID: i.ppvRuleID, prices: i.prices, errors: &errors)
         var logo: MediaAssetModel? = nil
         if let bytes = i.logo, !bytes.isEmpty {
             do {
@@ -83,11 +87,12 @@ public enum ChannelService {
         c.ticker = i.ticker
         c.pinned = i.pinned
         c.enabled = i.enabled
+        c.ppvRuleID = i.ppvRuleID
     }
 
     static func snapshot(_ c: ChannelModel) -> [String: String?] {
         ["number": String(c.number), "name": c.name, "hlsURL": c.hlsURL, "dashURL": c.dashURL, "fallbackURL": c.fallbackURL, "tokenType": c.tokenType,
-         "drm": c.drm, "ageRating": String(c.ageRating), "catchupDays": String(c.catchupDays), "enabled": String(c.enabled), "logo": c.logoID?.uuidString]
+         "drm": c.drm, "ageRating": String(c.ageRating), "catchupDays": String(c.catchupDays), "enabled": String(c.enabled), "logo": c.logoID?.uuidString, "ppvRule": c.ppvRuleID.map(String.init)]
     }
 
     /// Creates (`id` nil) or updates a channel; a refused logo or field changes nothing.
@@ -108,6 +113,7 @@ public enum ChannelService {
             if let logo { try await logo.create(on: db) }
             try await c.save(on: db)
             if let oldLogo { try await MediaAssetModel.query(on: db).filter(\.$id == oldLogo).delete() }
+            try await PPVService.storePrices(on: db, deploymentID: deploymentID, ref: .channel(c.id!), prices: c.ppvRuleID == nil ? [:] : input.prices)
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "channel", entityID: String(c.id!),
                                           action: existing == nil ? "create" : "update", before: before, after: snapshot(c))
         }
@@ -158,6 +164,7 @@ public enum ChannelService {
                 DELETE FROM package_items WHERE item_id = \(bind: id)
                   AND package_id IN (SELECT id FROM content_packages WHERE kind = 'channel' AND deployment_id = \(bind: deploymentID))
                 """).run()
+            try await ContentPriceModel.query(on: db).filter(\.$deploymentID == deploymentID).filter(\.$contentRef == ContentRef.channel(id).description).delete()
             try await c.delete(on: db)
             if let logo = c.logoID { try await MediaAssetModel.query(on: db).filter(\.$id == logo).delete() }
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "channel", entityID: String(id),

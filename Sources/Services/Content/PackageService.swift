@@ -48,14 +48,35 @@ public enum PackageService {
         try await PackageItemModel.query(on: env.db).filter(\.$packageID == packageID).sort(\.$position).sort(\.$id).all().map(\.itemID)
     }
 
-    /// Adds items (ids of the package's kind, of this deployment) at the end; ones already in it stay.
+    /// Adds items (ids of the package's kind, of this deployment) at the end; ones already in it
+    /// stay. An item sold by pay-per-view is refused: an item is sold one way only.
     public static func add(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, packageID: Int, items: [Int]) async throws -> Int {
         let p = try await find(env, actor: actor, deploymentID: deploymentID, id: packageID)
-        guard p.kind == ContentKind.channel.rawValue else { throw DomainError(.conflict, code: "kind_not_built", "\(p.kind) packages get their items with that content kind.") }
-        let valid = Set(try await ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$id ~~ items).all().compactMap(\.id))
-        guard valid.count == Set(items).count else { throw DomainError.validation(["items": "some ids are not channels of this deployment"]) }
+        let wanted = Array(Set(items))
+        var ppvTitles: [String] = []
+        let validCount: Int
+        if p.kind == ContentKind.channel.rawValue {
+            let found = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$id ~~ wanted).all()
+            validCount = found.count
+            ppvTitles = found.filter { $0.ppvRuleID != nil }.map(\.name)
+        } else {
+            let rootKinds = VoDKind.allCases.filter { $0.packageKind?.rawValue == p.kind }.map(\.rawValue)
+            let found = try await VoDItemModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$id ~~ wanted).filter(\.$kind ~~ rootKinds).all()
+            validCount = found.count
+            ppvTitles = found.filter { $0.ppvRuleID != nil }.map(\.title)
+            // A series is sold with its seasons: one sold by PPV keeps the series out of packages.
+            let seriesIDs = found.filter { $0.kind == VoDKind.series.rawValue }.compactMap(\.id)
+            if !seriesIDs.isEmpty {
+                let ppvSeasons = try await VoDItemModel.query(on: env.db).filter(\.$parentID ~~ seriesIDs).filter(\.$ppvRuleID != nil).all()
+                ppvTitles += found.filter { s in ppvSeasons.contains { $0.parentID == s.id } }.map { "\($0.title) (a season is PPV)" }
+            }
+        }
+        guard validCount == wanted.count else { throw DomainError.validation(["items": "some ids are not \(ContentKind(rawValue: p.kind)?.label.lowercased() ?? p.kind) of this deployment"]) }
+        guard ppvTitles.isEmpty else {
+            throw DomainError(.conflict, code: "sold_by_ppv", "Sold by pay-per-view, so not in a subscription package: \(ppvTitles.sorted().joined(separator: ", ")). An item is sold one way; add it twice to offer both.")
+        }
         let present = Set(try await self.items(env, packageID: packageID))
-        let new = items.filter { !present.contains($0) }
+        let new = items.reduce(into: [Int]()) { if !present.contains($1) && !$0.contains($1) { $0.append($1) } }
         guard !new.isEmpty else { return 0 }
         try await env.write { db in
             let start = (try await PackageItemModel.query(on: db).filter(\.$packageID == packageID).max(\.$position) ?? 0) + 1
@@ -232,44 +253,79 @@ public enum Entitlements {
         case disabledItem
     }
 
-    /// Allowed when the customer is served (status and dates, read now) and the item is in a
-    /// package its product grants, or one of its live extra packages grants, or it bought it (PPV).
-    public static func decide(_ env: ServiceEnvironment, customer c: CustomerModel, kind: ContentKind, itemID: Int) async throws -> Decision {
+    /// The extra packages of a customer that are live now.
+    static func liveExtras(_ env: ServiceEnvironment, customer c: CustomerModel) async throws -> [Int] {
+        try await CustomerExtraPackageModel.query(on: env.db).filter(\.$customerID == c.id!).all()
+            .filter { $0.synced ? (c.expiresAt ?? env.now) > env.now : $0.expiresAt > env.now }.map(\.extraPackageID)
+    }
+
+    static func grantClause(_ c: CustomerModel, extras: [Int]) -> SQLQueryString {
+        "(g.product_id = \(bind: c.productID)\(unsafeRaw: extras.isEmpty ? "" : " OR g.extra_package_id IN (" + extras.map(String.init).joined(separator: ",") + ")"))"
+    }
+
+    /// Allowed when the customer is served (status and dates, read now) and the item is enabled
+    /// and in a package its product grants, or one of its live extra packages grants, or it
+    /// bought it (PPV). An episode, song or lesson follows its series, album or course; an
+    /// episode is also open when its season was bought.
+    public static func decide(_ env: ServiceEnvironment, customer c: CustomerModel, ref: ContentRef) async throws -> Decision {
         guard c.deletedAt == nil, let product = try await ProductModel.find(c.productID, on: env.db) else { return .notServed(.disabled) }
         let status = CustomerService.status(c, product: product, now: env.now)
         guard status.isServed else { return .notServed(status) }
-        if kind == .channel {
-            guard let ch = try await ChannelModel.find(itemID, on: env.db), ch.deploymentID == c.deploymentID else { return .notInPackages }
+        var packageKind = ContentKind.channel
+        var packagedID = ref.id
+        var ppvRefs = [ref]
+        if ref.kind == "channel" {
+            guard let ch = try await ChannelModel.find(ref.id, on: env.db), ch.deploymentID == c.deploymentID else { return .notInPackages }
             if !ch.enabled { return .disabledItem }
+        } else {
+            guard let item = try await VoDItemModel.find(ref.id, on: env.db), item.deploymentID == c.deploymentID, item.kind == ref.kind else { return .notInPackages }
+            let chain = try await VoDService.chain(env, item: item)
+            if chain.contains(where: { !$0.enabled }) { return .disabledItem }
+            guard let root = chain.last, let rootKind = VoDKind(rawValue: root.kind), let pk = rootKind.packageKind else { return .notInPackages }
+            packageKind = pk
+            packagedID = root.id!
+            ppvRefs = chain.map { ContentRef(kind: $0.kind, id: $0.id!) }
         }
-        let extras = try await CustomerExtraPackageModel.query(on: env.db).filter(\.$customerID == c.id!).all()
-            .filter { $0.synced ? (c.expiresAt ?? env.now) > env.now : $0.expiresAt > env.now }.map(\.extraPackageID)
+        let extras = try await liveExtras(env, customer: c)
         let rows = try await env.db.sql.raw("""
             SELECT 1 AS ok FROM package_items i
-            JOIN content_packages p ON p.id = i.package_id AND p.kind = \(bind: kind.rawValue) AND p.deployment_id = \(bind: c.deploymentID)
+            JOIN content_packages p ON p.id = i.package_id AND p.kind = \(bind: packageKind.rawValue) AND p.deployment_id = \(bind: c.deploymentID)
             JOIN package_grants g ON g.package_id = p.id
-            WHERE i.item_id = \(bind: itemID) AND (g.product_id = \(bind: c.productID)\(unsafeRaw: extras.isEmpty ? "" : " OR g.extra_package_id IN (" + extras.map(String.init).joined(separator: ",") + ")"))
+            WHERE i.item_id = \(bind: packagedID) AND \(grantClause(c, extras: extras))
             LIMIT 1
             """).all()
         if !rows.isEmpty { return .allowed }
-        if try await ProvisionService.hasAccess(env, customerID: c.id!, contentRef: "\(kind.rawValue):\(itemID)") { return .allowed }
-        return .notInPackages
+        let open = try await PPVPurchaseModel.query(on: env.db).filter(\.$customerID == c.id!).filter(\.$contentRef ~~ ppvRefs.map(\.description))
+            .filter(\.$accessUntil > env.now).first()
+        return open != nil ? .allowed : .notInPackages
     }
 
-    /// Every channel the customer may watch now, by number (its Content tab, playlists).
-    public static func channels(_ env: ServiceEnvironment, customer c: CustomerModel) async throws -> [ChannelModel] {
+    /// The ids of the items of one package kind the customer's product and live extras grant.
+    static func grantedIDs(_ env: ServiceEnvironment, customer c: CustomerModel, kind: ContentKind) async throws -> [Int] {
         guard c.deletedAt == nil, let product = try await ProductModel.find(c.productID, on: env.db),
               CustomerService.status(c, product: product, now: env.now).isServed else { return [] }
-        let extras = try await CustomerExtraPackageModel.query(on: env.db).filter(\.$customerID == c.id!).all()
-            .filter { $0.synced ? (c.expiresAt ?? env.now) > env.now : $0.expiresAt > env.now }.map(\.extraPackageID)
+        let extras = try await liveExtras(env, customer: c)
         let rows = try await env.db.sql.raw("""
             SELECT DISTINCT i.item_id AS id FROM package_items i
-            JOIN content_packages p ON p.id = i.package_id AND p.kind = 'channel' AND p.deployment_id = \(bind: c.deploymentID)
+            JOIN content_packages p ON p.id = i.package_id AND p.kind = \(bind: kind.rawValue) AND p.deployment_id = \(bind: c.deploymentID)
             JOIN package_grants g ON g.package_id = p.id
-            WHERE g.product_id = \(bind: c.productID)\(unsafeRaw: extras.isEmpty ? "" : " OR g.extra_package_id IN (" + extras.map(String.init).joined(separator: ",") + ")")
+            WHERE \(grantClause(c, extras: extras))
             """).all()
-        let ids = try rows.map { try $0.decode(column: "id", as: Int.self) }
+        return try rows.map { try $0.decode(column: "id", as: Int.self) }
+    }
+
+    /// Every channel the customer may watch now by subscription, by number (its Content tab, playlists).
+    public static func channels(_ env: ServiceEnvironment, customer c: CustomerModel) async throws -> [ChannelModel] {
+        let ids = try await grantedIDs(env, customer: c, kind: .channel)
         guard !ids.isEmpty else { return [] }
         return try await ChannelModel.query(on: env.db).filter(\.$id ~~ ids).filter(\.$enabled == true).sort(\.$number).all()
+    }
+
+    /// The movies, series, albums, courses or apps the customer may watch now by subscription, by title.
+    public static func vod(_ env: ServiceEnvironment, customer c: CustomerModel, kind: ContentKind, limit: Int = 500) async throws -> [VoDItemModel] {
+        guard kind != .channel else { return [] }
+        let ids = try await grantedIDs(env, customer: c, kind: kind)
+        guard !ids.isEmpty else { return [] }
+        return try await VoDItemModel.query(on: env.db).filter(\.$id ~~ ids).filter(\.$enabled == true).sort(\.$searchTitle).limit(limit).all()
     }
 }

@@ -68,6 +68,8 @@ public final class ChannelModel: Model, @unchecked Sendable {
     @Field(key: "overlay") public var overlay: Bool
     @Field(key: "ticker") public var ticker: Bool
     @Field(key: "pinned") public var pinned: Bool
+    /// Set when the channel is sold by pay-per-view (then it may be in no package).
+    @OptionalField(key: "ppv_rule_id") public var ppvRuleID: Int?
     /// The EPG link (filled by the EPG importer's channel matching).
     @OptionalField(key: "epg_source_id") public var epgSourceID: Int?
     @Field(key: "epg_channel_id") public var epgChannelID: String

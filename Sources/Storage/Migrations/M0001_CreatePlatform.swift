@@ -167,5 +167,6 @@ public enum StorageMigrations {
         M0012_CreateAPIProvisions(),
         M0013_CreateChannels(),
         M0014_CreatePublications(),
+        M0015_CreateVoD(),
     ]
 }

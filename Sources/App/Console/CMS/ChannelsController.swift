@@ -40,13 +40,8 @@ enum ChannelsController {
         g.post(":id", "up", use: moveUp)
         g.post(":id", "down", use: moveDown)
         g.post(":id", "delete", use: deleteGroup)
-        let p = console.grouped("cms", "packages").grouped(RequirePermission(permission: .cms))
-        p.get(use: packages)
-        p.post(use: createPackage)
-        p.get(":id", use: package)
-        p.post(":id", "items", use: addItems)
-        p.post(":id", "items", ":item", "remove", use: removeItem)
-        p.post(":id", "delete", use: deletePackage)
+        PackagePages.register(console, .channels)
+        PPVRulePages.register(console, .channels)
     }
 
     // MARK: Channels
@@ -92,12 +87,13 @@ enum ChannelsController {
         var logo: File?; var removeLogo: String?
     }
 
+    static let tokenLabels = ["none": "None", "akamai_legacy": "Akamai Legacy Token", "akamai": "Akamai Token", "flussonic": "Flussonic Token", "wowza": "Wowza SecureToken",
+                              "nimble": "Nimble WMSAuth", "nginx_secure_link": "nginx secure_link", "cloudfront": "CloudFront signed URL"]
+
     static func form(_ f: ChannelForm, action: String, heading: String, submit: String, hasLogo: Bool) -> FormVM {
         func opts(_ values: [String], _ selected: String?, _ label: (String) -> String = { $0 }) -> [FieldOption] {
             values.map { FieldOption(value: $0, label: label($0), selected: $0 == selected) }
         }
-        let tokenLabels = ["none": "None", "akamai_legacy": "Akamai Legacy Token", "akamai": "Akamai Token", "flussonic": "Flussonic Token", "wowza": "Wowza SecureToken",
-                           "nimble": "Nimble WMSAuth", "nginx_secure_link": "nginx secure_link", "cloudfront": "CloudFront signed URL"]
         return FormVM(heading: heading, intro: "Apple and KaiOS devices play the HLS URL (.m3u8), the others the DASH URL (.mpd); the fallback is used when a platform's URL is empty.",
                       action: action, fields: [
             Field("number", "Number", type: "number", value: f.number ?? "", required: true),
@@ -266,7 +262,7 @@ enum ChannelsController {
 
     // MARK: UI groups
 
-    struct NameForm: Content { var name: String?; var description: String?; var kind: String? }
+    struct NameForm: Content { var name: String? }
 
     static func groups(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
@@ -312,7 +308,7 @@ enum ChannelsController {
         return try await Layout.render(req, "sections", title: g.name, vm)
     }
 
-    struct IDsForm: Content { var channels: [Int]?; var items: [Int]? }
+    struct IDsForm: Content { var channels: [Int]? }
 
     static func setGroupChannels(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
@@ -340,95 +336,5 @@ enum ChannelsController {
         try await UIGroupService.delete(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
         req.flash(.success, "Group deleted.")
         return req.redirect(to: "/cms/ui-groups", redirectType: .normal)
-    }
-
-    // MARK: Packages
-
-    static func packages(_ req: Request) async throws -> Response {
-        let ctx = try await req.cms()
-        let all = try await PackageService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, kind: .channel)
-        var rows: [Row] = []
-        for p in all {
-            let n = try await PackageService.items(ctx.env, packageID: p.id!).count
-            let grants = try await PackageGrantModel.query(on: req.db).filter(\.$packageID == p.id!).count()
-            rows.append(Row(cells: [Cell(p.name, href: "/cms/packages/\(p.id!)"), Cell("\(n) channel(s)"), Cell(grants == 0 ? "in no product" : "in \(grants) product(s)/extra(s)")],
-                            actions: [RowAction(label: "Open", href: "/cms/packages/\(p.id!)", postTo: nil, danger: false)]))
-        }
-        let vm = SectionsVM(heading: "TV Packages", intro: "A package is the unit products sell: customers see the channels of the packages their product (or extra package) holds.",
-                            buttons: [Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
-                            sections: [Section(title: nil, table: .simple(["Package", "Channels", "Sold in"], rows, empty: "No package yet.")),
-                                       Section(title: "Add TV Package", form: FormVM(heading: "", intro: nil, action: "/cms/packages", fields: [
-                                           Field("name", "Name", required: true), Field("description", "Description", type: "textarea")],
-                                                                                       submitLabel: "Add TV Package", cancelHref: nil, formError: nil))])
-        return try await Layout.render(req, "sections", title: "TV Packages", vm)
-    }
-
-    static func createPackage(_ req: Request) async throws -> Response {
-        let ctx = try await req.cms()
-        let f = try req.content.decode(NameForm.self)
-        do {
-            let p = try await PackageService.create(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, kind: .channel, name: f.name ?? "", description: f.description ?? "")
-            req.flash(.success, "\(p.name) added. Add channels to it below.")
-            return req.redirect(to: "/cms/packages/\(p.id!)", redirectType: .normal)
-        } catch let e as DomainError where e.kind == .invalid {
-            req.flash(.error, e.flashText)
-            return req.redirect(to: "/cms/packages", redirectType: .normal)
-        }
-    }
-
-    static func package(_ req: Request) async throws -> Response {
-        let ctx = try await req.cms()
-        let p = try await PackageService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
-        let items = try await PackageService.items(ctx.env, packageID: p.id!)
-        let byID = Dictionary(uniqueKeysWithValues: try await ChannelModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID).sort(\.$number).all().map { ($0.id!, $0) })
-        let inside = items.compactMap { byID[$0] }.sorted { $0.number < $1.number }
-        let outside = byID.values.filter { !items.contains($0.id!) }.sorted { $0.number < $1.number }
-        let vm = SectionsVM(heading: "TV Package — \(p.name)", intro: p.description.isEmpty ? nil : p.description,
-                            buttons: [Button(label: "TV Packages", href: "/cms/packages", primary: false)], tabs: [],
-                            sections: [
-                                Section(title: "Channels in this package", table: .simple(["No.", "Channel"], inside.map { c in
-                                    Row(cells: [Cell(String(c.number), mono: true), Cell(c.name, href: "/cms/channels/\(c.id!)")],
-                                        actions: [RowAction(label: "Remove", href: nil, postTo: "/cms/packages/\(p.id!)/items/\(c.id!)/remove", danger: true)])
-                                }, empty: "No channel yet.")),
-                                Section(title: "Add channels", form: FormVM(heading: "", intro: nil, action: "/cms/packages/\(p.id!)/items", fields: [
-                                    Field("items[]", "Channels", type: "checkboxes", options: outside.map { FieldOption(value: String($0.id!), label: "\($0.number) \($0.name)", selected: false) })],
-                                                                            submitLabel: "Add Channels", cancelHref: nil, formError: nil)),
-                                Section(title: "Delete", intro: "Only a package no product or extra package holds can be deleted.",
-                                        actions: [RowAction(label: "Delete package", href: nil, postTo: "/cms/packages/\(p.id!)/delete", danger: true)]),
-                            ])
-        return try await Layout.render(req, "sections", title: p.name, vm)
-    }
-
-    static func addItems(_ req: Request) async throws -> Response {
-        let ctx = try await req.cms()
-        let id = try req.parameters.require("id", as: Int.self)
-        let f = try req.content.decode(IDsForm.self)
-        return try await req.flashing(redirectTo: "/cms/packages/\(id)") {
-            let n = try await PackageService.add(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, packageID: id, items: f.items ?? [])
-            return "\(n) channel(s) added."
-        }
-    }
-
-    static func removeItem(_ req: Request) async throws -> Response {
-        let ctx = try await req.cms()
-        let id = try req.parameters.require("id", as: Int.self)
-        let item = try req.parameters.require("item", as: Int.self)
-        return try await req.flashing(redirectTo: "/cms/packages/\(id)") {
-            try await PackageService.remove(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, packageID: id, item: item)
-            return "Channel removed from the package."
-        }
-    }
-
-    static func deletePackage(_ req: Request) async throws -> Response {
-        let ctx = try await req.cms()
-        let id = try req.parameters.require("id", as: Int.self)
-        do {
-            try await PackageService.delete(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id)
-            req.flash(.success, "Package deleted.")
-            return req.redirect(to: "/cms/packages", redirectType: .normal)
-        } catch let e as DomainError where e.kind == .conflict {
-            req.flash(.error, e.flashText)
-            return req.redirect(to: "/cms/packages/\(id)", redirectType: .normal)
-        }
     }
 }
