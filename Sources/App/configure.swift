@@ -47,11 +47,12 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
         hash: { try Bcrypt.hash($0, cost: subscriberCost) },
         verify: { password, hash in (try? Bcrypt.verify(password, created: hash)) ?? false })
     var jobs = JobRegistry.platform()
-    let mirror = config.publishDirectory.map { PublishMirror(root: URL(fileURLWithPath: $0)) }
-    jobs.register(PublishService.jobKind) { try await PublishService.run($0, mirror: mirror) }
+    let publishTargets = try publishTargets(config, app: app)
+    jobs.register(PublishService.jobKind) { try await PublishService.run($0, targets: publishTargets) }
     overrides.registerJobs?(&jobs)
     app.tvms = TVMSState(config: config, clock: overrides.clock ?? .live, gate: WriteGate(), hasher: hasher,
-                         subscriberHasher: subscriberHasher, jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics())
+                         subscriberHasher: subscriberHasher, jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics(),
+                         publishTargets: publishTargets)
 
     // HTTP: JSON dates as ISO 8601 instants (UTC), never Vapor's default seconds-since-2001.
     let encoder = JSONEncoder()
@@ -120,3 +121,11 @@ func resourceRoot() -> String {
 /// with this list.
 let allMigrations: [any Migration] = StorageMigrations.all + [SessionRecord.migration]
 var knownMigrationNames: [String] { allMigrations.map(\.name) }
+
+/// Where published catalogue documents are copied besides the database: a folder
+/// (`TVMS_PUBLISH_DIR`) and/or an S3-compatible bucket (`TVMS_PUBLISH_S3_*`).
+func publishTargets(_ config: AppConfig, app: Application) throws -> [any PublishTarget] {
+    var targets: [any PublishTarget] = []
+    if let dir = config.publishDirectory { targets.append(PublishMirror(root: URL(fileURLWithPath: dir))) }
+    return targets
+}

@@ -170,7 +170,7 @@ import Storage
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tvms-publish-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: dir) }
             _ = try await ChannelService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: news.id!, input: { var i = input; i.name = "City News"; return i }())
-            _ = try await PublishService.publish(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, productID: crm.basic.id!, mirror: PublishMirror(root: dir))
+            _ = try await PublishService.publish(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, productID: crm.basic.id!, targets: [PublishMirror(root: dir)])
             let folder = dir.appendingPathComponent("democrm").appendingPathComponent(String(crm.basic.id!))
             let current = try PublishService.gunzip(try Data(contentsOf: folder.appendingPathComponent("channels.json.gz")))
             #expect(String(decoding: current, as: UTF8.self).contains("\"City News\""))

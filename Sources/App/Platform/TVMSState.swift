@@ -16,6 +16,8 @@ public struct TVMSState: Sendable {
     public var jobs: JobRegistry
     public var lockout: LockoutPolicy
     public var metrics: Metrics
+    /// Copies of published catalogue documents (folder, bucket).
+    public var publishTargets: [any PublishTarget] = []
 }
 
 extension Application {

@@ -12,8 +12,13 @@ import ZIPFoundation
 public enum PublishService {
     public static let jobKind = "cms.publish"
 
+    /// The documents of each product: one per kind of content, so a change to movies does not
+    /// make apps download the channel list again.
+    public static let kinds = ["channels", "movies", "series", "music", "courses", "apps"]
+
     public struct Result: Sendable, Equatable {
         public var productID: Int
+        public var kind: String
         public var version: Int
         public var changed: Bool
         public var items: Int
@@ -21,26 +26,38 @@ public enum PublishService {
         public var gzipBytes: Int
     }
 
-    /// The channels document of one product: its channels (packages of the product and of its
-    /// extra packages, each channel marked with what grants it) and the UI groups, in order.
-    /// Stream URLs are not in it: apps ask for a signed URL when they play.
-    static func channelsDocument(_ env: ServiceEnvironment, product: ProductModel) async throws -> (json: [String: Any], items: Int) {
+    /// The packages of one kind a product grants (itself or through its extra packages), with
+    /// each granted item marked by what grants it ("product", "extra:{id}").
+    static func granted(_ env: ServiceEnvironment, product: ProductModel, kind: ContentKind) async throws -> [Int: Set<String>] {
         let productID = try product.requireID()
         let extras = try await ExtraPackageModel.query(on: env.db).filter(\.$productID == productID).all()
         let grants = try await PackageGrantModel.query(on: env.db).group(.or) {
             $0.filter(\.$productID == productID)
             if !extras.isEmpty { $0.filter(\.$extraPackageID ~~ extras.compactMap(\.id)) }
         }.all()
-        let packages = try await ContentPackageModel.query(on: env.db).filter(\.$id ~~ grants.map(\.packageID)).filter(\.$kind == ContentKind.channel.rawValue).all()
+        let packages = try await ContentPackageModel.query(on: env.db).filter(\.$id ~~ grants.map(\.packageID)).filter(\.$kind == kind.rawValue).all()
         let items = try await PackageItemModel.query(on: env.db).filter(\.$packageID ~~ packages.compactMap(\.id)).all()
         var grantedBy: [Int: Set<String>] = [:]
         for i in items {
             for g in grants where g.packageID == i.packageID {
-                let key = g.productID != nil ? "product" : "extra:\(g.extraPackageID!)"
-                grantedBy[i.itemID, default: []].insert(key)
+                grantedBy[i.itemID, default: []].insert(g.productID != nil ? "product" : "extra:\(g.extraPackageID!)")
             }
         }
-        let channels = try await ChannelModel.query(on: env.db).filter(\.$id ~~ Array(grantedBy.keys)).filter(\.$enabled == true).sort(\.$number).all()
+        return grantedBy
+    }
+
+    /// The channels document of one product: its channels (packages of the product and of its
+    /// extra packages, each channel marked with what grants it), the channels sold by
+    /// pay-per-view, and the UI groups, in order. Stream URLs are not in it: apps ask for a
+    /// signed URL when they play.
+    static func channelsDocument(_ env: ServiceEnvironment, product: ProductModel) async throws -> (json: [String: Any], items: Int) {
+        let productID = try product.requireID()
+        let grantedBy = try await granted(env, product: product, kind: .channel)
+        let channels = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == product.deploymentID).filter(\.$enabled == true).group(.or) {
+            $0.filter(\.$id ~~ Array(grantedBy.keys)).filter(\.$ppvRuleID != nil)
+        }.sort(\.$number).all()
+        let ppv = try await PPVOffers.load(env, deploymentID: product.deploymentID, refs: channels.filter { $0.ppvRuleID != nil }.map { .channel($0.id!) },
+                                           rules: channels.compactMap(\.ppvRuleID))
         let ids = Set(channels.compactMap(\.id))
         let groups = try await UIGroupModel.query(on: env.db).filter(\.$deploymentID == product.deploymentID).filter(\.$visible == true).sort(\.$position).all()
         let members = try await UIGroupChannelModel.query(on: env.db).filter(\.$groupID ~~ groups.compactMap(\.id)).sort(\.$position).all()
@@ -48,14 +65,17 @@ public enum PublishService {
             "productId": productID,
             "kind": "channels",
             "channels": channels.map { c -> [String: Any] in
-                [
+                var out: [String: Any] = [
                     "id": c.id!, "number": c.number, "name": c.name, "logo": c.logoID.map { "/media/\($0.uuidString.lowercased())" } ?? NSNull(),
                     "streams": ["hls": !c.hlsURL.isEmpty, "dash": !c.dashURL.isEmpty, "fallback": !c.fallbackURL.isEmpty],
                     "ageRating": c.ageRating, "parental": c.parental, "tags": c.tags.split(separator: ",").map(String.init),
                     "genres": c.genres.split(separator: ",").map(String.init), "catchupDays": c.catchupDays, "recording": c.recordingAllowed, "pinned": c.pinned,
                     "ads": ["preroll": c.preroll, "overlay": c.overlay, "ticker": c.ticker, "vast": !c.vastURL.isEmpty],
                     "grantedBy": (grantedBy[c.id!] ?? []).sorted(),
+                    "access": grantedBy[c.id!] != nil ? "subscription" : "ppv",
                 ]
+                if let rule = c.ppvRuleID { out["ppv"] = ppv.json(ref: .channel(c.id!), rule: rule) }
+                return out
             },
             "groups": groups.map { g -> [String: Any] in
                 ["id": g.id!, "name": g.name, "channels": members.filter { $0.groupID == g.id && ids.contains($0.channelID) }.map(\.channelID)]
@@ -65,43 +85,53 @@ public enum PublishService {
     }
 
     /// Publishes every product of the deployment (or one); returns what changed.
-    public static func publish(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, productID: Int? = nil, mirror: PublishMirror? = nil) async throws -> [Result] {
+    public static func publish(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, productID: Int? = nil, targets: [any PublishTarget] = []) async throws -> [Result] {
         try actor.require(.cms, in: deploymentID)
         let crmService = try await DeploymentModel.find(deploymentID, on: env.db)?.crmService ?? deploymentID.uuidString
         let q = ProductModel.query(on: env.db).filter(\.$deploymentID == deploymentID)
         if let productID { q.filter(\.$id == productID) }
         var out: [Result] = []
         for product in try await q.sort(\.$id).all() {
-            let (doc, count) = try await channelsDocument(env, product: product)
-            // Sorted keys make the same content the same bytes, so "unchanged" is a digest compare.
-            let body = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
-            let sha = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
-            let last = try await PublicationModel.query(on: env.db).filter(\.$productID == product.id!).filter(\.$kind == "channels").sort(\.$version, .descending).first()
-            if let last, last.sha256 == sha {
-                out.append(Result(productID: product.id!, version: last.version, changed: false, items: count, bytes: last.byteSize, gzipBytes: last.gzipSize))
-                continue
+            for kind in kinds {
+                out.append(try await publish(env, actor: actor, product: product, kind: kind, crmService: crmService, targets: targets))
             }
-            let p = PublicationModel()
-            p.deploymentID = deploymentID
-            p.productID = product.id!
-            p.kind = "channels"
-            p.version = (last?.version ?? 0) + 1
-            p.sha256 = sha
-            p.byteSize = body.count
-            p.gzipData = try gzip(body)
-            p.gzipSize = p.gzipData.count
-            p.itemCount = count
-            p.publishedAt = env.now
-            p.publishedBy = actor.label
-            try await env.write { db in
-                try await p.create(on: db)
-                try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "publication", entityID: String(p.id!),
-                                              action: "publish", after: ["productId": String(product.id!), "kind": "channels", "version": String(p.version)])
-            }
-            try mirror?.write(p, crmService: crmService)
-            out.append(Result(productID: product.id!, version: p.version, changed: true, items: count, bytes: p.byteSize, gzipBytes: p.gzipSize))
         }
         return out
+    }
+
+    /// Builds one document and stores it as a new version unless it equals the current one.
+    static func publish(_ env: ServiceEnvironment, actor: Principal, product: ProductModel, kind: String, crmService: String, targets: [any PublishTarget]) async throws -> Result {
+        let productID = try product.requireID()
+        let (doc, count) = try await document(env, product: product, kind: kind)
+        // Sorted keys make the same content the same bytes, so "unchanged" is a digest compare.
+        let body = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
+        let sha = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        // The previous document's bytes are not needed to compare, so they are not loaded.
+        let last = try await PublicationModel.query(on: env.db).filter(\.$productID == productID).filter(\.$kind == kind).sort(\.$version, .descending)
+            .field(\.$id).field(\.$version).field(\.$sha256).field(\.$byteSize).field(\.$gzipSize).field(\.$productID).field(\.$kind).field(\.$deploymentID)
+            .field(\.$itemCount).field(\.$publishedAt).field(\.$publishedBy).first()
+        if let last, last.sha256 == sha {
+            return Result(productID: productID, kind: kind, version: last.version, changed: false, items: count, bytes: last.byteSize, gzipBytes: last.gzipSize)
+        }
+        let p = PublicationModel()
+        p.deploymentID = product.deploymentID
+        p.productID = productID
+        p.kind = kind
+        p.version = (last?.version ?? 0) + 1
+        p.sha256 = sha
+        p.byteSize = body.count
+        p.gzipData = try gzip(body)
+        p.gzipSize = p.gzipData.count
+        p.itemCount = count
+        p.publishedAt = env.now
+        p.publishedBy = actor.label
+        try await env.write { db in
+            try await p.create(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: product.deploymentID, entityType: "publication", entityID: String(p.id!),
+                                          action: "publish", after: ["productId": String(productID), "kind": kind, "version": String(p.version)])
+        }
+        for target in targets { try await target.write(p, crmService: crmService) }
+        return Result(productID: productID, kind: kind, version: p.version, changed: true, items: count, bytes: p.byteSize, gzipBytes: p.gzipSize)
     }
 
     /// The current document of a product, for `GET /catalogue/…`.
@@ -132,14 +162,14 @@ public enum PublishService {
     }
 
     /// The scheduled publish: every deployment, every product; unchanged products are skipped.
-    public static func run(_ ctx: JobContext, mirror: PublishMirror?) async throws -> String? {
+    public static func run(_ ctx: JobContext, targets: [any PublishTarget]) async throws -> String? {
         var changed = 0, total = 0
         for d in try await DeploymentModel.query(on: ctx.env.db).all() {
-            let results = try await publish(ctx.env, actor: .system("scheduled publish"), deploymentID: d.requireID(), mirror: mirror)
+            let results = try await publish(ctx.env, actor: .system("scheduled publish"), deploymentID: d.requireID(), targets: targets)
             total += results.count
             changed += results.filter(\.changed).count
         }
-        return "\(changed) of \(total) product catalogue(s) changed"
+        return "\(changed) of \(total) catalogue document(s) changed"
     }
 }
 
@@ -156,15 +186,25 @@ extension PublishService {
     }
 }
 
-/// Writes published documents to a folder a CDN (or an S3 sync) serves:
-/// `{root}/{crmService}/{productId}/channels.v{N}.json.gz` (immutable) and `channels.json.gz`
+/// Somewhere published documents are copied for a CDN to serve: a folder, an S3 bucket. The
+/// versioned document is written before the current one, so a reader following "current" never
+/// finds a version that is not there yet.
+public protocol PublishTarget: Sendable {
+    /// A short description for the console ("folder /srv/cdn", "s3://bucket/prefix").
+    var label: String { get }
+    func write(_ p: PublicationModel, crmService: String) async throws
+}
+
+/// Writes published documents to a folder a CDN serves:
+/// `{root}/{crmService}/{productId}/{kind}.v{N}.json.gz` (immutable) and `{kind}.json.gz`
 /// (the current one). Each file is written to a temporary name and renamed, so a reader never
 /// sees half a document.
-public struct PublishMirror: Sendable {
+public struct PublishMirror: PublishTarget {
     public let root: URL
     public init(root: URL) { self.root = root }
+    public var label: String { "folder \(root.path)" }
 
-    public func write(_ p: PublicationModel, crmService: String) throws {
+    public func write(_ p: PublicationModel, crmService: String) async throws {
         let dir = root.appendingPathComponent(crmService).appendingPathComponent(String(p.productID))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for name in ["\(p.kind).v\(p.version).json.gz", "\(p.kind).json.gz"] {

@@ -45,7 +45,7 @@ public struct JobRegistry: Sendable {
         // Catalogue publishing ("Cloud Sync"): on demand from the console, and every 15 minutes
         // for changes nobody published by hand (unchanged products keep their version). The app
         // registers it again with its publish folder, if it has one.
-        r.register(PublishService.jobKind) { try await PublishService.run($0, mirror: nil) }
+        r.register(PublishService.jobKind) { try await PublishService.run($0, targets: []) }
         r.schedule(RecurringSchedule(name: "publish", jobKind: PublishService.jobKind, interval: 900))
         return r
     }

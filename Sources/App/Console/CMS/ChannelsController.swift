@@ -84,13 +84,13 @@ enum ChannelsController {
         var number: String?; var name: String?; var notes: String?; var provider: String?; var hlsURL: String?; var dashURL: String?; var fallbackURL: String?
         var tokenType: String?; var drm: String?; var ageRating: String?; var parental: String?; var tags: String?; var genres: String?; var catchupDays: String?
         var recordingAllowed: String?; var vastURL: String?; var preroll: String?; var overlay: String?; var ticker: String?; var pinned: String?; var enabled: String?
-        var logo: File?; var removeLogo: String?
+        var logo: File?; var removeLogo: String?; var ppvRuleID: String?
     }
 
     static let tokenLabels = ["none": "None", "akamai_legacy": "Akamai Legacy Token", "akamai": "Akamai Token", "flussonic": "Flussonic Token", "wowza": "Wowza SecureToken",
                               "nimble": "Nimble WMSAuth", "nginx_secure_link": "nginx secure_link", "cloudfront": "CloudFront signed URL"]
 
-    static func form(_ f: ChannelForm, action: String, heading: String, submit: String, hasLogo: Bool) -> FormVM {
+    static func form(_ f: ChannelForm, action: String, heading: String, submit: String, hasLogo: Bool, ppv: PPVFields, ppvValues: [String: String] = [:]) -> FormVM {
         func opts(_ values: [String], _ selected: String?, _ label: (String) -> String = { $0 }) -> [FieldOption] {
             values.map { FieldOption(value: $0, label: label($0), selected: $0 == selected) }
         }
@@ -111,6 +111,7 @@ enum ChannelsController {
             Field("genres", "Genres", value: f.genres ?? ""),
             Field("catchupDays", "Catch-up days", type: "number", value: f.catchupDays ?? "0"),
             Field("recordingAllowed", "Recording allowed", type: "checkbox", value: f.recordingAllowed ?? ""),
+        ] + ppv.fields(ruleID: f.ppvRuleID, values: ppvValues, rulesHref: "/cms/channels/ppv-rules") + [
             Field("vastURL", "VAST URL", value: f.vastURL ?? ""),
             Field("preroll", "Pre-roll ads", type: "checkbox", value: f.preroll ?? ""),
             Field("overlay", "Overlay ads", type: "checkbox", value: f.overlay ?? ""),
@@ -122,7 +123,7 @@ enum ChannelsController {
         ], submitLabel: submit, cancelHref: "/cms/channels", formError: nil, multipart: true)
     }
 
-    static func input(_ f: ChannelForm) throws -> ChannelService.Input {
+    static func input(_ f: ChannelForm, ppv: (ruleID: Int?, prices: [String: Int64])) throws -> ChannelService.Input {
         guard let number = Int(f.number ?? "") else { throw DomainError.validation(["number": "must be a whole number"]) }
         var i = ChannelService.Input(number: number, name: f.name ?? "")
         i.notes = f.notes ?? ""; i.provider = f.provider ?? ""; i.hlsURL = f.hlsURL ?? ""; i.dashURL = f.dashURL ?? ""; i.fallbackURL = f.fallbackURL ?? ""
@@ -132,25 +133,32 @@ enum ChannelsController {
         i.pinned = Bool(checkbox: f.pinned); i.enabled = Bool(checkbox: f.enabled)
         i.logo = f.logo.flatMap { $0.data.readableBytes > 0 ? Array(buffer: $0.data) : nil }
         i.removeLogo = Bool(checkbox: f.removeLogo)
+        i.ppvRuleID = ppv.ruleID
+        i.prices = ppv.prices
         return i
     }
 
     static func newForm(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         let next = (try await ChannelModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID).max(\.$number) ?? 0) + 1
+        let ppv = try await PPVFields.load(req, ctx, section: .channel)
         return try await Layout.render(req, "form", title: "Add Channel",
-                                       form(ChannelForm(number: String(next), enabled: "on"), action: "/cms/channels", heading: "Add Channel", submit: "Add Channel", hasLogo: false))
+                                       form(ChannelForm(number: String(next), enabled: "on"), action: "/cms/channels", heading: "Add Channel", submit: "Add Channel", hasLogo: false, ppv: ppv))
     }
 
     static func create(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         let f = try req.content.decode(ChannelForm.self)
+        let ppv = try await PPVFields.load(req, ctx, section: .channel)
+        var ppvTexts: [String: String] = [:]
         do {
-            let c = try await ChannelService.save(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: nil, input: try input(f))
+            let read = try ppv.read(req)
+            ppvTexts = read.texts
+            let c = try await ChannelService.save(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: nil, input: try input(f, ppv: (read.ruleID, read.prices)))
             req.flash(.success, "Channel \(c.number) \(c.name) added. Put it in a package so customers can watch it.")
             return req.redirect(to: "/cms/channels/\(c.id!)", redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid {
-            var vm = form(f, action: "/cms/channels", heading: "Add Channel", submit: "Add Channel", hasLogo: false)
+            var vm = form(f, action: "/cms/channels", heading: "Add Channel", submit: "Add Channel", hasLogo: false, ppv: ppv, ppvValues: ppvTexts)
             vm.apply(e)
             return try await Layout.render(req, "form", title: "Add Channel", vm, status: .unprocessableEntity)
         }
@@ -161,7 +169,7 @@ enum ChannelsController {
         return ChannelForm(number: String(c.number), name: c.name, notes: c.notes, provider: c.provider, hlsURL: c.hlsURL, dashURL: c.dashURL, fallbackURL: c.fallbackURL,
                            tokenType: c.tokenType, drm: c.drm, ageRating: String(c.ageRating), parental: on(c.parental), tags: c.tags, genres: c.genres,
                            catchupDays: String(c.catchupDays), recordingAllowed: on(c.recordingAllowed), vastURL: c.vastURL, preroll: on(c.preroll), overlay: on(c.overlay),
-                           ticker: on(c.ticker), pinned: on(c.pinned), enabled: on(c.enabled))
+                           ticker: on(c.ticker), pinned: on(c.pinned), enabled: on(c.enabled), ppvRuleID: c.ppvRuleID.map(String.init))
     }
 
     static func editPage(_ req: Request, _ ctx: CRMContext, _ c: ChannelModel, _ vm: FormVM, status: HTTPStatus = .ok) async throws -> Response {
@@ -173,7 +181,9 @@ enum ChannelsController {
             SELECT p.name AS name FROM package_items i JOIN content_packages p ON p.id = i.package_id
             WHERE i.item_id = \(bind: c.id!) AND p.kind = 'channel' AND p.deployment_id = \(bind: ctx.deploymentID) ORDER BY p.name
             """).all().map { try $0.decode(column: "name", as: String.self) }
-        let page = SectionsVM(heading: "Channel \(c.number) — \(c.name)", intro: inPackages.isEmpty ? "Not in any package yet: nobody can watch it." : "In packages: " + inPackages.joined(separator: ", "),
+        var intro = inPackages.isEmpty ? "Not in any package yet: nobody can watch it." : "In packages: " + inPackages.joined(separator: ", ")
+        if let rule = c.ppvRuleID, let r = try await PPVRuleModel.find(rule, on: req.db) { intro = "Sold by pay-per-view: \(r.name) (\(PPVService.describe(r)))." }
+        let page = SectionsVM(heading: "Channel \(c.number) — \(c.name)", intro: intro,
                               buttons: [Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
                               sections: [Section(title: nil, images: images), Section(title: nil, form: vm),
                                          Section(title: "Delete", actions: [RowAction(label: "Delete channel…", href: "/cms/channels/\(c.id!)/delete", postTo: nil, danger: true)])])
@@ -183,20 +193,26 @@ enum ChannelsController {
     static func edit(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         let c = try await ChannelService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
-        return try await editPage(req, ctx, c, form(formOf(c), action: "/cms/channels/\(c.id!)", heading: "", submit: "Save channel", hasLogo: c.logoID != nil))
+        let ppv = try await PPVFields.load(req, ctx, section: .channel)
+        let prices = ppv.values(try await PPVService.prices(ctx.env, deploymentID: ctx.deploymentID, ref: .channel(c.id!)))
+        return try await editPage(req, ctx, c, form(formOf(c), action: "/cms/channels/\(c.id!)", heading: "", submit: "Save channel", hasLogo: c.logoID != nil, ppv: ppv, ppvValues: prices))
     }
 
     static func update(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         let id = try req.parameters.require("id", as: Int.self)
         let f = try req.content.decode(ChannelForm.self)
+        let ppv = try await PPVFields.load(req, ctx, section: .channel)
+        var ppvTexts: [String: String] = [:]
         do {
-            let c = try await ChannelService.save(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id, input: try input(f))
+            let read = try ppv.read(req)
+            ppvTexts = read.texts
+            let c = try await ChannelService.save(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id, input: try input(f, ppv: (read.ruleID, read.prices)))
             req.flash(.success, "Channel saved.")
             return req.redirect(to: "/cms/channels/\(c.id!)", redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid {
             let c = try await ChannelService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id)
-            var vm = form(f, action: "/cms/channels/\(id)", heading: "", submit: "Save channel", hasLogo: c.logoID != nil)
+            var vm = form(f, action: "/cms/channels/\(id)", heading: "", submit: "Save channel", hasLogo: c.logoID != nil, ppv: ppv, ppvValues: ppvTexts)
             vm.apply(e)
             return try await editPage(req, ctx, c, vm, status: .unprocessableEntity)
         }

@@ -6,8 +6,8 @@ import Storage
 import Vapor
 
 /// CMS › Publish ("Cloud Sync") in the console, and the published documents for the apps at
-/// `GET /catalogue/{crmService}/{productId}/channels.json` (current, revalidated by ETag) and
-/// `…/channels.v{N}.json` (one version, cacheable forever).
+/// `GET /catalogue/{crmService}/{productId}/{kind}.json` (current, revalidated by ETag) and
+/// `…/{kind}.v{N}.json` (one version, cacheable forever).
 enum PublishController {
     static func register(_ app: Application, console: any RoutesBuilder) {
         app.get("catalogue", ":service", ":productID", ":document", use: document)
@@ -22,13 +22,14 @@ enum PublishController {
         let products = Dictionary(uniqueKeysWithValues: try await ProductModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID).all().map { ($0.id!, $0.name) })
         let base = SettingsController.baseURL(req)
         let vm = SectionsVM(heading: "Publish (Cloud Sync)",
-                            intro: "Apps read each product's catalogue from a published, versioned document. Publish after changing channels, groups or packages; a schedule also publishes every 15 minutes. Unchanged products keep their version.",
+                            intro: "Apps read each product's catalogue from published, versioned documents. Publish after changing content or packages; a schedule also publishes every 15 minutes. Unchanged documents keep their version." + (req.application.tvms.publishTargets.isEmpty ? "" : " Copies go to: " + req.application.tvms.publishTargets.map(\.label).joined(separator: ", ") + "."),
                             buttons: [], tabs: [],
                             sections: [Section(title: nil, actions: [RowAction(label: "Publish now", href: nil, postTo: "/cms/publish", danger: false)]),
-                                       Section(title: "Current documents", table: .simple(["Product", "Address"], products.sorted { $0.key < $1.key }.map { id, name in
-                                           Row(cells: [Cell(name), Cell("\(base)/catalogue/\(ctx.deployment.crmService)/\(id)/channels.json", mono: true)], actions: [])
+                                       Section(title: "Current documents", intro: "Each product has one document per kind: \(PublishService.kinds.joined(separator: ", ")).",
+                                               table: .simple(["Product", "Address"], products.sorted { $0.key < $1.key }.map { id, name in
+                                           Row(cells: [Cell(name), Cell("\(base)/catalogue/\(ctx.deployment.crmService)/\(id)/{kind}.json", mono: true)], actions: [])
                                        }, empty: "No product yet.")),
-                                       Section(title: "History", table: .simple(["Published", "Product", "Document", "Version", "Channels", "Size", "gzip", "By"], history.map { p in
+                                       Section(title: "History", table: .simple(["Published", "Product", "Document", "Version", "Items", "Size", "gzip", "By"], history.map { p in
                                            Row(cells: [Cell(ctx.dates.string(p.publishedAt)), Cell(products[p.productID] ?? "#\(p.productID)"), Cell(p.kind), Cell("v\(p.version)", mono: true),
                                                        Cell(String(p.itemCount)), Cell("\(p.byteSize / 1024) KiB"), Cell("\(max(1, p.gzipSize / 1024)) KiB"), Cell(p.publishedBy)], actions: [])
                                        }, empty: "Nothing published yet."))])
@@ -38,10 +39,10 @@ enum PublishController {
     static func publish(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         return try await req.flashing(redirectTo: "/cms/publish") {
-            let mirror = req.application.tvms.config.publishDirectory.map { PublishMirror(root: URL(fileURLWithPath: $0)) }
-            let results = try await PublishService.publish(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, mirror: mirror)
+            let results = try await PublishService.publish(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, targets: req.application.tvms.publishTargets)
             let changed = results.filter(\.changed)
-            return changed.isEmpty ? "Nothing changed since the last publish." : "Published \(changed.count) product catalogue(s): " + changed.map { "product \($0.productID) v\($0.version) (\($0.items) channels)" }.joined(separator: ", ") + "."
+            guard !changed.isEmpty else { return "Nothing changed since the last publish." }
+            return "Published \(changed.count) document(s): " + changed.map { "product \($0.productID) \($0.kind) v\($0.version) (\($0.items) items)" }.joined(separator: ", ") + "."
         }
     }
 
@@ -49,15 +50,17 @@ enum PublishController {
     /// with an ETag so an unchanged catalogue costs a 304.
     static func document(_ req: Request) async throws -> Response {
         guard let service = req.parameters.get("service")?.lowercased(), let productID = req.parameters.get("productID", as: Int.self),
-              let name = req.parameters.get("document"), name.hasPrefix("channels"), name.hasSuffix(".json") else { throw Abort(.notFound) }
+              let name = req.parameters.get("document"), name.hasSuffix(".json") else { throw Abort(.notFound) }
+        // "movies.json" (current) or "movies.v7.json" (one version).
+        let parts = name.dropLast(".json".count).split(separator: ".", maxSplits: 1).map(String.init)
+        guard let kind = parts.first, PublishService.kinds.contains(kind) else { throw Abort(.notFound) }
+        let pinned = parts.count == 2 && parts[1].hasPrefix("v") ? Int(parts[1].dropFirst()) : nil
+        guard parts.count == 1 || pinned != nil else { throw Abort(.notFound) }
         guard let d = try await DeploymentModel.query(on: req.db).filter(\.$crmService == service).first(),
               try await ProductModel.query(on: req.db).filter(\.$id == productID).filter(\.$deploymentID == d.id!).first() != nil else { throw Abort(.notFound) }
-        let env = req.serviceEnvironment
-        let pinned = Int(name.dropFirst("channels.v".count).dropLast(".json".count))
         let doc: PublicationModel?
-        if name == "channels.json" { doc = try await PublishService.current(env, productID: productID, kind: "channels") }
-        else if let pinned { doc = try await PublicationModel.query(on: req.db).filter(\.$productID == productID).filter(\.$kind == "channels").filter(\.$version == pinned).first() }
-        else { doc = nil }
+        if let pinned { doc = try await PublicationModel.query(on: req.db).filter(\.$productID == productID).filter(\.$kind == kind).filter(\.$version == pinned).first() }
+        else { doc = try await PublishService.current(req.serviceEnvironment, productID: productID, kind: kind) }
         guard let doc else { throw Abort(.notFound, reason: "Nothing published yet.") }
         let etag = "\"\(doc.sha256)\""
         var headers = HTTPHeaders()

@@ -32,6 +32,7 @@ enum CustomersController {
         r.post(":id", "devices", ":deviceID", "disconnect", use: disconnectDevice)
         r.post(":id", "devices", ":deviceID", "delete", use: deleteDevice)
         r.post(":id", "wallet", use: wallet)
+        r.post(":id", "ppv", use: buyPPV)
         r.post(":id", "extras", use: addExtra)
         r.post(":id", "extras", ":entryID", "delete", use: removeExtra)
     }
@@ -345,10 +346,22 @@ enum CustomersController {
                                     table: .simple(["No.", "Channel", "Age"], channels.map { ch in
                                         Row(cells: [Cell(String(ch.number), mono: true), Cell(ch.name, href: "/cms/channels/\(ch.id!)"), Cell(ch.ageRating == 0 ? "all" : "\(ch.ageRating)+")], actions: [])
                                     }, empty: "None.")))
+            for kind in [ContentKind.movie, .series, .music, .course, .app] {
+                let items = try await Entitlements.vod(ctx.env, customer: c, kind: kind, limit: 200)
+                guard !items.isEmpty else { continue }
+                let base = CMSSection.vod.first { $0.kind == kind }!.base
+                sections.append(Section(title: kind.label, intro: "\(items.count == 200 ? "The first 200" : String(items.count)) from the packages of its product and running extra packages.",
+                                        table: .simple(["Title", "Year"], items.map { m in
+                                            Row(cells: [Cell(m.title, href: "\(base)/\(m.id!)"), Cell(m.year == 0 ? "—" : String(m.year), mono: true)], actions: [])
+                                        }, empty: "None.")))
+            }
+            let buyForm: FormVM
+            if let f = forms["ppv"] { buyForm = f } else { buyForm = try await ppvForm(req, ctx, customer: c, selected: nil) }
             sections.append(Section(title: "Pay-per-view purchases", table: .simple(["Bought", "Title", "Content", "Price", "Watchable until"], purchases.map { p in
                 Row(cells: [Cell(ctx.dates.string(p.purchasedAt)), Cell(p.title), Cell(p.contentRef, mono: true), Cell(money(p.price, p.currency)),
                             Cell(ctx.dates.string(p.accessUntil), badge: p.accessUntil > ctx.env.now ? "ok" : "muted")], actions: [])
-            }, empty: "No purchase.")))
+            }, empty: "No purchase."),
+                                    form: buyForm))
         case "wallet":
             let moves = try await CustomerService.walletTransactions(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id)
             sections.append(Section(title: "Wallet", details: [KeyValue(key: "Balance", value: money(c.walletBalance, c.currency), mono: false)],
@@ -590,6 +603,43 @@ enum CustomersController {
             let t = try await CustomerService.walletMove(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id, amount: m.minorUnits,
                                                          reason: f.reason ?? "", idempotencyKey: nil)
             return "Recorded; the wallet now holds \(money(t.balanceAfter, t.currency))."
+        }
+    }
+
+    struct PPVForm: Content { var item: String? }
+
+    /// "Buy from the wallet": the PPV items on sale (up to 500, by title) with their price for
+    /// this customer, as the app's PPV button would charge it.
+    static func ppvForm(_ req: Request, _ ctx: CRMContext, customer c: CustomerModel, selected: String?) async throws -> FormVM {
+        let onSale = try await VoDItemModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID).filter(\.$ppvRuleID != nil).filter(\.$enabled == true)
+            .sort(\.$searchTitle).limit(500).all()
+        let channels = try await ChannelModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID).filter(\.$ppvRuleID != nil).filter(\.$enabled == true).sort(\.$number).limit(200).all()
+        let refs = channels.map { ContentRef.channel($0.id!) } + onSale.map { ContentRef(kind: $0.kind, id: $0.id!) }
+        let prices = try await PPVService.prices(ctx.env, deploymentID: ctx.deploymentID, refs: refs)
+        func label(_ ref: ContentRef, _ title: String) -> String {
+            let p = prices[ref] ?? [:]
+            return "\(title) — " + (p[c.currency].map { money($0, c.currency) } ?? "no \(c.currency) price")
+        }
+        let options = channels.map { FieldOption(value: ContentRef.channel($0.id!).description, label: label(.channel($0.id!), "Channel \($0.number) \($0.name)"), selected: ContentRef.channel($0.id!).description == selected) }
+            + onSale.map { m in
+                let ref = ContentRef(kind: m.kind, id: m.id!)
+                return FieldOption(value: ref.description, label: label(ref, "\(VoDKind(rawValue: m.kind)?.label ?? m.kind): \(m.title)"), selected: ref.description == selected)
+            }
+        return FormVM(heading: "", intro: options.isEmpty ? "Nothing is sold by pay-per-view yet." : "Buy for the customer and pay from its wallet (\(money(c.walletBalance, c.currency))); the purchase opens for its rule's time.",
+                      action: "/crm/customers/\(c.id!)/ppv", fields: [Field("item", "Title", type: "select", options: options)], submitLabel: "Buy from the wallet", cancelHref: nil, formError: nil)
+    }
+
+    static func buyPPV(_ req: Request) async throws -> Response {
+        let f = try req.content.decode(PPVForm.self)
+        return try await act(req, tab: "content") { ctx, id in
+            guard let ref = ContentRef(f.item ?? "") else { throw DomainError.validation(["item": "choose a title"]) }
+            let p: PPVPurchaseModel
+            do {
+                p = try await PPVService.buyWithWallet(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, customerID: id, ref: ref)
+            } catch let e as DomainError where e.code == "customer_not_served" {
+                throw DomainError(.conflict, code: e.code, e.message) // shown on the page, not as an error page
+            }
+            return "Bought \(p.title) for \(money(p.price, p.currency)); watchable until \(ctx.dates.string(p.accessUntil))."
         }
     }
 
