@@ -1,0 +1,244 @@
+import Fluent
+import Foundation
+import Testing
+import VaporTesting
+@testable import App
+@testable import Domain
+@testable import Services
+import Storage
+
+@Suite(.serialized) struct VoDTests {
+    func demo(_ app: Application) async throws -> DemoCRM {
+        let crm = try await DemoCRM(app)
+        try await DemoData.loadContent(crm.env)
+        try await DemoData.loadVoD(crm.env)
+        return crm
+    }
+
+    func item(_ app: Application, _ title: String) async throws -> VoDItemModel {
+        try #require(try await VoDItemModel.query(on: app.db).filter(\.$title == title).first(), "no item \(title)")
+    }
+
+    /// The visibility chain for every kind, and a rental paid from the wallet.
+    @Test func entitlementsCoverEveryKindAndAWalletRental() async throws {
+        try await withTVMS { app, clock in
+            let crm = try await demo(app)
+            let viewer = try await crm.customer(login: "vod.viewer").customer
+            let harbour = try await item(app, "Night Harbour"), premiere = try await item(app, "Premiere Night")
+            let season2 = try #require(try await VoDItemModel.query(on: app.db).filter(\.$kind == "season").filter(\.$number == 2).first())
+            let episode = try #require(try await VoDItemModel.query(on: app.db).filter(\.$parentID == season2.id!).filter(\.$number == 3).first())
+            let song = try await item(app, "Blue Hour"), lesson = try await item(app, "A simple stock"), radar = try await item(app, "Weather Radar")
+            for m in [harbour, episode, song, lesson, radar] {
+                #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .vod(VoDKind(rawValue: m.kind)!, m.id!)) == .allowed, "\(m.title)")
+            }
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .vod(.movie, premiere.id!)) == .notInPackages)
+            // A ref of the wrong kind is never a way in.
+            #expect(try await Entitlements.decide(crm.env, customer: viewer, ref: .vod(.movie, episode.id!)) == .notInPackages)
+
+            // The wallet is empty: the rental is refused and nothing changes.
+            await #expect(throws: DomainError.self) {
+                try await PPVService.buyWithWallet(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, customerID: viewer.id!, ref: .vod(.movie, premiere.id!))
+            }
+            #expect(try await PPVPurchaseModel.query(on: app.db).count() == 0)
+            _ = try await CustomerService.walletMove(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: viewer.id!, amount: 1000, reason: "top-up", idempotencyKey: nil)
+            let bought = try await PPVService.buyWithWallet(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, customerID: viewer.id!, ref: .vod(.movie, premiere.id!))
+            #expect(bought.price == 399 && bought.currency == "EUR" && bought.accessUntil == clock.now.addingTimeInterval(48 * 3600))
+            #expect(try await crm.reload(viewer).walletBalance == 601)
+            #expect(try await Entitlements.decide(crm.env, customer: crm.reload(viewer), ref: .vod(.movie, premiere.id!)) == .allowed)
+            // Buying an open rental again charges nothing.
+            _ = try await PPVService.buyWithWallet(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, customerID: viewer.id!, ref: .vod(.movie, premiere.id!))
+            #expect(try await crm.reload(viewer).walletBalance == 601)
+            #expect(try await WalletTransactionModel.query(on: app.db).filter(\.$customerID == viewer.id!).count() == 2)
+
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let tab = try await b.get("/crm/customers/\(viewer.id!)?tab=content").body.string
+            #expect(tab.contains("Night Harbour") && tab.contains("Glass Valley") && tab.contains("Harbour Lights") && tab.contains("Premiere Night (48h rental)"))
+
+            clock.advance(by: 49 * 3600)
+            #expect(try await Entitlements.decide(crm.env, customer: crm.reload(viewer), ref: .vod(.movie, premiere.id!)) == .notInPackages)
+            // A disabled episode is not played even though its series is granted.
+            var off = VoDService.input(of: episode, prices: [:])
+            off.enabled = false
+            _ = try await VoDService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: episode.id!, input: off)
+            #expect(try await Entitlements.decide(crm.env, customer: crm.reload(viewer), ref: .vod(.episode, episode.id!)) == .disabledItem)
+        }
+    }
+
+    /// An item is sold by subscription or by PPV, never both, from either side.
+    @Test func anItemIsSoldOneWayOnly() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await demo(app)
+            let premiere = try await item(app, "Premiere Night"), harbour = try await item(app, "Night Harbour")
+            let movies = try #require(try await ContentPackageModel.query(on: app.db).filter(\.$kind == "movie").first())
+            do {
+                _ = try await PackageService.add(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, packageID: movies.id!, items: [premiere.id!])
+                Issue.record("a PPV movie went into a package")
+            } catch let e as DomainError { #expect(e.code == "sold_by_ppv" && e.message.contains("Premiere Night")) }
+
+            let rule = try #require(try await PPVRuleModel.query(on: app.db).first())
+            var ppv = VoDService.input(of: harbour, prices: [:])
+            ppv.ppvRuleID = rule.id
+            ppv.prices = ["EUR": 299]
+            do {
+                _ = try await VoDService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: harbour.id!, input: ppv)
+                Issue.record("a packaged movie became PPV")
+            } catch let e as DomainError { #expect(e.fields["ppvRuleID"]?.contains("Movies") == true) }
+            #expect(try await item(app, "Night Harbour").ppvRuleID == nil)
+
+            // Seasons follow their series' packages; a series rule is needed, not a movie rule.
+            let season = try #require(try await VoDItemModel.query(on: app.db).filter(\.$kind == "season").first())
+            var s = VoDService.input(of: season, prices: [:])
+            s.ppvRuleID = rule.id
+            s.prices = ["EUR": 999]
+            do {
+                _ = try await VoDService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: season.id!, input: s)
+                Issue.record("a movie rule was accepted on a season")
+            } catch let e as DomainError { #expect(e.fields["ppvRuleID"] == "is not a PPV rule of Series") }
+            let seasonRule = try await PPVService.saveRule(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, section: .series, id: nil, name: "Season pass", unit: "months", count: 3)
+            s.ppvRuleID = seasonRule.id
+            await #expect(throws: DomainError.self) { try await VoDService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: season.id!, input: s) }
+
+            // Prices only in the deployment's currencies, and at least one.
+            var noPrice = VoDService.Input(kind: .movie, title: "No Price")
+            noPrice.streamURL = "https://vod.example/a.mp4"
+            noPrice.ppvRuleID = rule.id
+            noPrice.prices = ["JPY": 500]
+            do {
+                _ = try await VoDService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: nil, input: noPrice)
+                Issue.record("a JPY price was accepted")
+            } catch let e as DomainError { #expect(e.fields["prices"]?.contains("JPY") == true) }
+
+            // A rule in use cannot be deleted; an unused one can.
+            await #expect(throws: DomainError.self) { try await PPVService.deleteRule(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: rule.id!) }
+            try await PPVService.deleteRule(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: seasonRule.id!)
+        }
+    }
+
+    /// The console: a series with a 2:3 cover, a season attached to it, episodes in order
+    /// ("Add to Top"), a refused picture that changes nothing, and deletion of the whole tree.
+    @Test func consoleBuildsASeriesWithSeasonsAndEpisodes() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await demo(app)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            #expect(try await b.get("/cms/series/new").body.string.contains("Cover picture"))
+            let before = try await VoDItemModel.query(on: app.db).count()
+            let wrong = try await b.upload("/cms/series", fields: [("kind", "series"), ("title", "Tall Tales"), ("enabled", "on")],
+                                           files: [("cover", "wide.png", Data(try DemoArtwork.png(width: 320, height: 180, top: (0, 0, 0), bottom: (9, 9, 9))))])
+            #expect(wrong.status == .unprocessableEntity && wrong.body.string.contains("must be 2:3; this one is 320×180"))
+            #expect(try await VoDItemModel.query(on: app.db).count() == before)
+
+            let made = try await b.upload("/cms/series", fields: [("kind", "series"), ("title", "Tall Tales"), ("year", "2024"), ("genres", "Fantasy, Comedy"), ("enabled", "on")],
+                                          files: [("cover", "cover.png", Data(try DemoArtwork.png(width: 200, height: 300, top: (0, 0, 0), bottom: (9, 9, 9))))])
+            #expect(made.status == .seeOther)
+            let series = try await item(app, "Tall Tales")
+            #expect(series.coverID != nil && series.genres == "fantasy,comedy")
+            let form = try await b.get("/cms/series/new?parent=\(series.id!)").body.string
+            #expect(form.contains("Serie Package") && form.contains("value=\"1\""))
+            let seasonPost = try await b.upload("/cms/series", fields: [("kind", "season"), ("parentID", String(series.id!)), ("number", "1"), ("title", "Season One"), ("enabled", "on")], files: [])
+            #expect(seasonPost.status == .seeOther)
+            let season = try await item(app, "Season One")
+            for (n, title, top) in [(1, "Pilot", false), (2, "Second", false), (0, "Recap", true)] {
+                let r = try await b.upload("/cms/series", fields: [("kind", "episode"), ("parentID", String(season.id!)), ("number", String(n)), ("title", title),
+                                                                   ("duration", "1:02:03"), ("streamURL", "https://vod.example/\(n).m3u8"), ("enabled", "on")] + (top ? [("addToTop", "on")] : []), files: [])
+                #expect(r.status == .seeOther, "\(title): \(r.body.string.prefix(300))")
+            }
+            #expect(try await VoDService.children(crm.env, parentID: season.id!).map(\.title) == ["Recap", "Pilot", "Second"])
+            #expect(try await item(app, "Pilot").durationSeconds == 3723)
+            // An enabled episode needs its URL; the same number twice is refused.
+            let noURL = try await b.upload("/cms/series", fields: [("kind", "episode"), ("parentID", String(season.id!)), ("number", "2"), ("title", "Dup"), ("enabled", "on")], files: [])
+            #expect(noURL.status == .unprocessableEntity && noURL.body.string.contains("2 is already Second") && noURL.body.string.contains("is required to enable it"))
+            let page = try await b.get("/cms/series/\(season.id!)").body.string
+            #expect(page.contains("Pilot") && page.contains("Add Episodes") && page.contains("Not in any package (through Tall Tales)"))
+
+            // Search and the IMDb filter find it; deleting the series takes seasons and episodes.
+            #expect(try await b.get("/cms/series?q=tall").body.string.contains("1 season"))
+            #expect(try await b.get("/cms/series/\(series.id!)/delete").body.string.contains("with its 1 season(s) and their episodes"))
+            #expect(try await b.post("/cms/series/\(series.id!)/delete").status == .seeOther)
+            #expect(try await VoDItemModel.query(on: app.db).filter(\.$title ~~ ["Tall Tales", "Season One", "Pilot", "Second", "Recap"]).count() == 0)
+            #expect(try await MediaAssetModel.find(series.coverID!, on: app.db) == nil)
+            let log = try await AuditRecordModel.query(on: app.db).filter(\.$entityType == "series").filter(\.$action == "delete").count()
+            #expect(log == 1)
+        }
+    }
+
+    /// Movie packages through the console, PPV rules, and the published documents per kind.
+    @Test func packagesRulesAndPublishedDocuments() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await demo(app)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let rules = try await b.post("/cms/movies/ppv-rules", [("name", "Weekend"), ("unit", "days"), ("count", "2")])
+            #expect(rules.status == .seeOther)
+            let bad = try await b.post("/cms/movies/ppv-rules", [("name", "Forever"), ("unit", "hours"), ("count", "0")])
+            #expect(bad.status == .unprocessableEntity && bad.body.string.contains("between 1 and 8784"))
+            let created = try await b.post("/cms/movies/packages", [("name", "Classics"), ("description", "Old films")])
+            let path = try #require(created.headers.first(name: .location))
+            let picker = try await b.get(path + "?q=night").body.string
+            #expect(picker.contains("Night Harbour (1998)") && !picker.contains("Orbit Nine"))
+            let harbour = try await item(app, "Night Harbour")
+            #expect(try await b.post(path + "/items", [("items[]", String(harbour.id!))]).status == .seeOther)
+            #expect(try await b.get(path).body.string.contains("Night Harbour"))
+
+            let results = try await PublishService.publish(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, productID: crm.basic.id!)
+            #expect(Set(results.map(\.kind)) == Set(PublishService.kinds))
+            let movies = try #require(results.first { $0.kind == "movies" })
+            #expect(movies.items == 6)
+            let d = try #require(try await DeploymentModel.find(crm.deploymentID, on: app.db))
+            let res = try await app.testing().sendRequest(.GET, "/catalogue/\(d.crmService)/\(crm.basic.id!)/movies.json")
+            #expect(res.status == .ok)
+            let doc = try jsonObject(res)
+            let items = try #require(doc["items"] as? [[String: Any]])
+            let premiere = try #require(items.first { $0["title"] as? String == "Premiere Night" })
+            #expect(premiere["access"] as? String == "ppv")
+            let ppv = try #require(premiere["ppv"] as? [String: Any])
+            #expect(ppv["rule"] as? String == "48h rental" && (ppv["prices"] as? [String: String]) == ["EUR": "3.99", "USD": "4.49"])
+            #expect(items.first { $0["title"] as? String == "Night Harbour" }?["access"] as? String == "subscription")
+            #expect(!res.body.string.contains("vod.demo.tvms"), "stream URLs are not published")
+            let etag = try #require(res.headers.first(name: .eTag))
+            var h = HTTPHeaders()
+            h.add(name: .ifNoneMatch, value: etag)
+            #expect(try await app.testing().sendRequest(.GET, "/catalogue/\(d.crmService)/\(crm.basic.id!)/movies.json", headers: h).status == .notModified)
+
+            let series = try jsonObject(try await app.testing().sendRequest(.GET, "/catalogue/\(d.crmService)/\(crm.basic.id!)/series.json"))
+            let glass = try #require((series["items"] as? [[String: Any]])?.first)
+            let seasons = try #require(glass["seasons"] as? [[String: Any]])
+            #expect(seasons.count == 2 && (seasons[1]["episodes"] as? [[String: Any]])?.count == 3)
+            let courses = try jsonObject(try await app.testing().sendRequest(.GET, "/catalogue/\(d.crmService)/\(crm.basic.id!)/courses.json"))
+            #expect((courses["levels"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Beginner", "Intermediate", "Advanced"])
+            let apps = try jsonObject(try await app.testing().sendRequest(.GET, "/catalogue/\(d.crmService)/\(crm.basic.id!)/apps.json"))
+            #expect(((apps["items"] as? [[String: Any]])?.first?["launch"] as? [String: String])?["android"] == "com.demo.weatherradar")
+            #expect(try await app.testing().sendRequest(.GET, "/catalogue/\(d.crmService)/\(crm.basic.id!)/secrets.json").status == .notFound)
+
+            // Unchanged content keeps every version.
+            let again = try await PublishService.publish(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, productID: crm.basic.id!)
+            #expect(again.allSatisfy { !$0.changed })
+        }
+    }
+
+    /// Lists of 100,000 items page by (title, id): every page has what follows the last one.
+    @Test func movieListIsKeysetPagedByTitle() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            for n in 0..<130 {
+                var i = VoDService.Input(kind: .movie, title: n % 2 == 0 ? "Same Title" : String(format: "Film %03d", n))
+                i.streamURL = "https://vod.example/\(n).mp4"
+                _ = try await VoDService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: nil, input: i)
+            }
+            var seen: [Int] = []
+            var q = VoDService.Query(kind: .movie)
+            while true {
+                let (page, more) = try await VoDService.list(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, query: q)
+                seen += page.compactMap(\.id)
+                guard more, let last = page.last else { break }
+                q.after = (last.searchTitle, last.id!)
+            }
+            #expect(seen.count == 130 && Set(seen).count == 130)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let first = try await b.get("/cms/movies").body.string
+            #expect(first.contains("afterTitle=film%20") || first.contains("afterTitle=film "), "a next-page link")
+        }
+    }
+}
