@@ -121,6 +121,7 @@ on_exit() {
     trap - EXIT INT TERM
     stop_stage
     stop_postgres
+    if [ -n "${TVMS_TEST_S3_PIDFILE:-}" ] && [ -f "$TVMS_TEST_S3_PIDFILE" ]; then kill "$(cat "$TVMS_TEST_S3_PIDFILE")" 2>/dev/null; fi
     rm -rf "$STATE_DIR"
     if [ "$rc" -ne 0 ] && [ "$DELIBERATE_EXIT" = 0 ]; then
         # The script stopped on an unexpected error (set -e) or a signal.
@@ -153,7 +154,7 @@ pkg_installed() {
 }
 
 python_deps_ok() {
-    "$PYTHON" -c 'import selenium, requests, pytest, schemathesis' >/dev/null 2>&1
+    "$PYTHON" -c 'import selenium, requests, pytest, schemathesis, moto.server, boto3' >/dev/null 2>&1
 }
 
 apt_lists_present() {
@@ -185,10 +186,10 @@ install_debian_packages() {
 
 install_python_packages() {
     python_deps_ok && return 0
-    log "installing Python packages: selenium requests pytest schemathesis"
-    if ! "$PYTHON" -m pip install -q selenium requests pytest schemathesis >>"$LOGS/pip.log" 2>&1; then
+    log "installing Python packages: selenium requests pytest schemathesis moto[server] boto3"
+    if ! "$PYTHON" -m pip install -q selenium requests pytest schemathesis 'moto[server]' boto3 >>"$LOGS/pip.log" 2>&1; then
         # Debian's own python3 is "externally managed" (PEP 668).
-        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest schemathesis \
+        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest schemathesis 'moto[server]' boto3 \
             >>"$LOGS/pip.log" 2>&1 || {
             tail -n 40 "$LOGS/pip.log" >&2
             return 1
@@ -314,6 +315,18 @@ if [ "$NEED_PG" = 1 ]; then
         stop_postgres
         NEED_PG=0
     fi
+fi
+
+# ------------------------------------------------------------------- moto ---
+
+# An S3-compatible server for the publish-to-bucket tests (Swift and e2e).
+if moto_env=$(PYTHON="$PYTHON" MOTO_DIR="$STATE_DIR/moto" scripts/moto.sh 2>>"$LOGS/moto.log"); then
+    eval "$moto_env"
+    export TVMS_TEST_S3_ENDPOINT TVMS_TEST_S3_PIDFILE
+    log "moto S3 at $TVMS_TEST_S3_ENDPOINT"
+else
+    tail -n 20 "$LOGS/moto.log" >&2 || true
+    record_stage moto FAILED 0 1 0
 fi
 
 # ------------------------------------------------------------ test stages ---

@@ -127,5 +127,6 @@ var knownMigrationNames: [String] { allMigrations.map(\.name) }
 func publishTargets(_ config: AppConfig, app: Application) throws -> [any PublishTarget] {
     var targets: [any PublishTarget] = []
     if let dir = config.publishDirectory { targets.append(PublishMirror(root: URL(fileURLWithPath: dir))) }
+    if let s3 = try S3PublishTarget.fromEnvironment(ProcessInfo.processInfo.environment, http: VaporOutboundHTTP(client: app.client)) { targets.append(s3) }
     return targets
 }

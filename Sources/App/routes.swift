@@ -32,6 +32,7 @@ func routes(_ app: Application) throws {
     ChannelsController.register(signedIn)
     VoDController.register(signedIn)
     MetadataPages.register(signedIn)
+    ImportExportPages.register(signedIn)
     PublishController.register(app, console: signedIn)
     PortalController.register(signedIn)
 }

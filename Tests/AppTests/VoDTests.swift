@@ -241,4 +241,128 @@ import Storage
             #expect(first.contains("afterTitle=film%20") || first.contains("afterTitle=film "), "a next-page link")
         }
     }
+
+    /// Export then import changes nothing; a changed file updates, adds (with a picture fetched
+    /// from a URL) and creates a series tree; a file with one bad row changes nothing at all.
+    @Test func movieAndSeriesSheetsRoundTripAndRefuseWhole() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await demo(app)
+            let tmdb = try await FakeTMDb()
+            do {
+                let http = VaporOutboundHTTP(client: app.client)
+                func rows(_ csv: String) -> [(line: Int, fields: [String])] { CSV.parse(csv) }
+                for sheet in [VoDImport.Sheet.movies, .series] {
+                    let csv = try await VoDImport.exportCSV(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, sheet: sheet)
+                    let r = try await VoDImport.importRows(crm.env, http: http, actor: crm.actor, deploymentID: crm.deploymentID, sheet: sheet, rows: rows(csv))
+                    #expect(r.errors.isEmpty && r.created == 0 && r.updated == 0 && r.unchanged == (sheet == .movies ? 6 : 9), "\(sheet): \(r)")
+                }
+                let movies = try await VoDImport.exportCSV(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, sheet: .movies)
+                #expect(movies.contains("48h rental") && movies.contains("EUR 3.99; USD 4.49") && movies.contains("/media/"))
+
+                let count = try await VoDItemModel.query(on: app.db).count()
+                let bad = """
+                title,year,age_rating,ppv_rule,prices,cover_url,stream_url
+                Brand New,2020,7,,,,https://vod.example/1.mp4
+                Rented,2021,0,Forever,EUR 1.00,,https://vod.example/2.mp4
+                Cheap,2022,0,48h rental,EUR one,,https://vod.example/3.mp4
+                Wrong Shape,2023,0,,,\(tmdb.imageBase)/nightharbour-backdrop.png,https://vod.example/4.mp4
+                """
+                let refused = try await VoDImport.importRows(crm.env, http: http, actor: crm.actor, deploymentID: crm.deploymentID, sheet: .movies, rows: rows(bad))
+                #expect(refused.errors.map(\.column) == ["age_rating", "ppv_rule", "prices", "cover_url"], "\(refused.errors)")
+                #expect(refused.errors.first { $0.column == "cover_url" }?.message.contains("must be 2:3; this one is 320×180") == true)
+                #expect(try await VoDItemModel.query(on: app.db).count() == count)
+
+                let good = """
+                external_id,title,year,duration_s,genres,stream_url,enabled,cover_url
+                NH-1,Night Harbour,1998,6720,"drama, thriller",https://vod.demo.tvms/night-harbour/index.m3u8,true,
+                ,Fresh Arrival,2026,5400,comedy,https://vod.example/fresh.mp4,true,\(tmdb.imageBase)/nightharbour-poster.png
+                """
+                let applied = try await VoDImport.importRows(crm.env, http: http, actor: crm.actor, deploymentID: crm.deploymentID, sheet: .movies, rows: rows(good))
+                #expect(applied.errors.isEmpty && applied.created == 1 && applied.updated == 1, "\(applied)")
+                let fresh = try await item(app, "Fresh Arrival")
+                #expect(fresh.coverID != nil && fresh.durationSeconds == 5400)
+                #expect(try await item(app, "Night Harbour").externalID == "NH-1")
+
+                let tree = """
+                series,season,episode,title,year,duration_s,stream_url,enabled
+                Harbour Patrol,,,Harbour Patrol,2024,,,true
+                Harbour Patrol,1,,Season One,2024,,,true
+                Harbour Patrol,1,1,First Watch,,2700,https://vod.example/hp/1.m3u8,true
+                Harbour Patrol,1,2,Second Watch,,,,false
+                Glass Valley,2,4,Late Addition,,1800,https://vod.example/gv/4.m3u8,true
+                """
+                let series = try await VoDImport.importRows(crm.env, http: http, actor: crm.actor, deploymentID: crm.deploymentID, sheet: .series, rows: rows(tree))
+                #expect(series.errors.isEmpty && series.created == 5, "\(series)")
+                let patrol = try await item(app, "Harbour Patrol")
+                let season = try #require(try await VoDService.children(crm.env, parentID: patrol.id!).first)
+                #expect(try await VoDService.children(crm.env, parentID: season.id!).map(\.title) == ["First Watch", "Second Watch"])
+                let orphan = "series,season,episode,title\nNowhere,3,1,Lost\n"
+                let lost = try await VoDImport.importRows(crm.env, http: http, actor: crm.actor, deploymentID: crm.deploymentID, sheet: .series, rows: rows(orphan))
+                #expect(lost.errors.first?.message.contains("neither stored nor on an earlier row") == true)
+            } catch {
+                try await tmdb.stop()
+                throw error
+            }
+            try await tmdb.stop()
+        }
+    }
+
+    /// "Add from the database": the key is set once and never shown again, a search lists
+    /// matches, a pick pre-fills the form, saving fetches the artwork, and a series brings its
+    /// seasons and episodes (disabled until they have URLs).
+    @Test func metadataLookupPrefillsMoviesAndSeriesFromTMDb() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            let tmdb = try await FakeTMDb()
+            do {
+                app.tvms.config.tmdb = .init(apiBase: tmdb.apiBase, imageBase: tmdb.imageBase)
+                var b = Browser(app)
+                try await b.login("owner@demo.tvms", "demo1234")
+                let notYet = try await b.get("/cms/movies/lookup?q=night")
+                #expect(notYet.status == .badGateway && notYet.body.string.contains("No TMDb API key yet"))
+                #expect(try await b.post("/cms/settings", [("apiKey", FakeTMDb.apiKey), ("language", "en-US")]).status == .seeOther)
+                let settings = try await b.get("/cms/settings").body.string
+                #expect(!settings.contains(FakeTMDb.apiKey) && settings.contains("ending in …6789"))
+                let audit = try await AuditRecordModel.query(on: app.db).filter(\.$action == "set_tmdb").all()
+                #expect(audit.count == 1 && !(audit.first!.afterJSON ?? "").contains(FakeTMDb.apiKey))
+
+                let results = try await b.get("/cms/movies/lookup?q=night%20harbour").body.string
+                #expect(results.contains("Night Harbour Returns") && results.contains("/cms/movies/lookup/\(FakeTMDb.nightHarbour)"))
+                let form = try await b.get("/cms/movies/lookup/\(FakeTMDb.nightHarbour)").body.string
+                #expect(form.contains("value=\"Night Harbour\"") && form.contains("value=\"117\"") && form.contains("Mara Quell") && form.contains("tt0900101"))
+                let posterURL = try #require(form.firstMatch(of: /name="coverURL" value="([^"]+)"/)?.1)
+                let backdropURL = try #require(form.firstMatch(of: /name="wideURL" value="([^"]+)"/)?.1)
+                let saved = try await b.upload("/cms/movies", fields: [("kind", "movie"), ("title", "Night Harbour"), ("year", "1998"), ("duration", "117"),
+                                                                       ("imdbID", "tt0900101"), ("tmdbID", String(FakeTMDb.nightHarbour)), ("coverURL", String(posterURL)),
+                                                                       ("wideURL", String(backdropURL)), ("streamURL", "https://vod.example/nh.mp4"), ("enabled", "on")], files: [])
+                #expect(saved.status == .seeOther, "\(saved.body.string.prefix(400))")
+                let movie = try await item(app, "Night Harbour")
+                let cover = try #require(try await MediaAssetModel.find(try #require(movie.coverID), on: app.db))
+                #expect(cover.width == 200 && cover.height == 300 && movie.tmdbID == FakeTMDb.nightHarbour && movie.durationSeconds == 7020)
+
+                let seriesForm = try await b.get("/cms/series/lookup/\(FakeTMDb.glassValley)").body.string
+                #expect(seriesForm.contains("2 season(s)") && seriesForm.contains("importSeasons"))
+                let made = try await b.upload("/cms/series", fields: [("kind", "series"), ("title", "Glass Valley"), ("tmdbID", String(FakeTMDb.glassValley)),
+                                                                      ("importSeasons", "on"), ("enabled", "on")], files: [])
+                #expect(made.status == .seeOther)
+                let flash = try await b.get(try #require(made.headers.first(name: .location))).body.string
+                #expect(flash.contains("2 season(s) and 5 episode(s)"), "\(flash)")
+                let glass = try await item(app, "Glass Valley")
+                let seasons = try await VoDService.children(crm.env, parentID: glass.id!)
+                #expect(seasons.map(\.number) == [1, 2] && seasons.allSatisfy { $0.coverID != nil })
+                let episodes = try await VoDService.children(crm.env, parentID: seasons[0].id!)
+                #expect(episodes.map(\.title) == ["Thaw", "Ice Road", "Meltwater"] && episodes.allSatisfy { !$0.enabled && $0.streamURL.isEmpty })
+                #expect(episodes[0].durationSeconds == 52 * 60 && episodes[0].wideID != nil && episodes[0].guestCast.contains("Arlo Dane"))
+
+                // A wrong key is TMDb's refusal, shown as such; the key is not echoed.
+                #expect(try await b.post("/cms/settings", [("apiKey", "wrong-key-0123456789abcdef"), ("language", "en-US")]).status == .seeOther)
+                let refused = try await b.get("/cms/movies/lookup?q=night")
+                #expect(refused.status == .badGateway && refused.body.string.contains("TMDb refused the API key") && !refused.body.string.contains("wrong-key"))
+            } catch {
+                try await tmdb.stop()
+                throw error
+            }
+            try await tmdb.stop()
+        }
+    }
 }

@@ -44,6 +44,16 @@ public enum VoDService {
         }
     }
 
+    /// Every stored field of an input (pictures aside), to tell an unchanged import row.
+    public static func fingerprint(_ i: Input) -> [String] {
+        [i.kind.rawValue, String(i.parentID ?? 0), String(i.number), i.title, i.description, ChannelRules.normaliseList(i.genres), ChannelRules.normaliseList(i.tags), i.actors,
+         i.director, i.producer, i.credits, i.guestCast, String(i.year), String(i.durationSeconds), i.language, i.rating, String(i.ageRating), String(i.parental || i.ageRating >= 16),
+         i.imdbID, String(i.tmdbID ?? 0), i.externalID, i.provider, i.streamURL, i.trailerURL, i.subtitlesURL, i.tokenType, i.drm, String(i.offlineViewing),
+         String(i.offlineViewing ? i.offlineDays : 0), String(i.ppvRuleID ?? 0), i.prices.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+         i.vastURL, String(i.preroll), String(i.overlay), String(i.ticker), String(i.pinned), String(i.levelID ?? 0), i.launchAndroid, i.launchApple, i.launchSmartTV,
+         i.launchWeb, String(i.enabled)].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
     public static let artworkLimits = MediaService.Limits(maxBytes: 2 * 1024 * 1024, maxSide: 4096)
 
     /// Checks an image's type, size and ratio (a 1 % tolerance absorbs rounding of real artwork).
@@ -65,11 +75,12 @@ public enum VoDService {
         return nil
     }
 
-    static func validate(_ env: ServiceEnvironment, deploymentID: UUID, existing: VoDItemModel?, _ i: Input) async throws -> (FieldErrors, cover: MediaAssetModel?, wide: MediaAssetModel?) {
+    /// `parentInFile`: the parent is an earlier row of an import, not stored yet.
+    static func validate(_ env: ServiceEnvironment, deploymentID: UUID, existing: VoDItemModel?, _ i: Input, parentInFile: Bool = false) async throws -> (FieldErrors, cover: MediaAssetModel?, wide: MediaAssetModel?) {
         var errors = FieldErrors()
         let title = i.title.trimmingCharacters(in: .whitespacesAndNewlines)
         if title.isEmpty { errors.add("title", "is required") } else if title.count > VoDRules.titleMax { errors.add("title", "is longer than \(VoDRules.titleMax) characters") }
-        if let parentKind = i.kind.parent {
+        if let parentKind = i.kind.parent, !parentInFile {
             if let pid = i.parentID, let parent = try await VoDItemModel.query(on: env.db).filter(\.$id == pid).filter(\.$deploymentID == deploymentID).first() {
                 if parent.kind != parentKind.rawValue { errors.add("parentID", "must be a \(parentKind.label.lowercased())") }
             } else {
