@@ -5,6 +5,7 @@ func routes(_ app: Application) throws {
     OpsController.register(app)
     V1Controller.register(app)
     V1CRMController.register(app)
+    V1ContentController.register(app)
     V1ResellerController.register(app)
     MediaController.register(app)
     BillingEndpoints.register(app)

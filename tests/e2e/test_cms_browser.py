@@ -43,17 +43,6 @@ def tag() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A real PNG of one colour (8-bit RGB, no interlace)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    row = b"\x00" + bytes(rgb) * width             # filter type 0, then the pixels
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height))
-            + chunk(b"IEND", b""))
-
 
 @pytest.fixture(scope="module")
 def logos(tmp_path_factory) -> dict[str, str]:
@@ -74,100 +63,17 @@ def session(driver, server):
 # ---------------------------------------------------------------- helpers ---
 
 
-def sidebar(driver, href: str, label: str):
-    link = wait(driver).until(EC.element_to_be_clickable(
-        (By.CSS_SELECTOR, f'nav.sidebar a[href="{href}"]')), f"no sidebar link to {href}")
-    assert link.text.strip() == label, f"sidebar link {href} reads {link.text!r}"
-    click_and_load(driver, link)
-    wait_path(driver, href)
 
 
-def button_link(driver, label: str):
-    """Follow the page's a.button with exactly this text."""
-    button = wait(driver).until(EC.element_to_be_clickable((By.XPATH, BUTTON_LINK.format(label))),
-                                f"no a.button {label!r} on {driver.current_url}")
-    click_and_load(driver, button)
 
 
-def query(driver) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(driver.current_url).query)
 
 
-def section(driver, title: str):
-    return wait(driver).until(EC.presence_of_element_located(
-        (By.XPATH, f"//section[contains(@class, 'panel')][h2[normalize-space(.)='{title}']]")),
-        f"no section {title!r} on {driver.current_url}")
 
 
-def form_with(driver, field: str):
-    return wait(driver).until(EC.presence_of_element_located(
-        (By.XPATH, f"//form[contains(concat(' ', @class, ' '), ' form ')][.//*[@name='{field}']]")),
-        f"no form with a {field} field on {driver.current_url}")
 
 
-def form_with_button(driver, label: str, within: str = ""):
-    return wait(driver).until(EC.presence_of_element_located(
-        (By.XPATH, f"{within}//form[.//button[@type='submit'][normalize-space(.)='{label}']]")),
-        f"no form with a {label!r} button on {driver.current_url}")
 
-
-def field_errors(driver) -> dict[str, str]:
-    """{field name: its error} of the form errors on the page."""
-    errors = wait(driver).until(EC.presence_of_all_elements_located((By.CSS_SELECTOR, ".field.has-error")),
-                                f"no field error on {driver.current_url}")
-    out = {}
-    for field in errors:
-        named = field.find_elements(By.CSS_SELECTOR, "[name]")
-        out[named[0].get_attribute("name") if named else "?"] = \
-            field.find_element(By.CSS_SELECTOR, ".field-error").text.strip()
-    return out
-
-
-def data_table(driver, within: str = ""):
-    return wait(driver).until(EC.presence_of_element_located(
-        (By.XPATH, f"{within}//table[contains(@class, 'data-table')]")),
-        f"no table.data-table on {driver.current_url}")
-
-
-def table_rows(table) -> list[list[str]]:
-    return [[td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")]
-            for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
-
-
-def intro(driver) -> str:
-    """The page's intro line (under the heading)."""
-    return wait(driver).until(EC.presence_of_element_located(
-        (By.CSS_SELECTOR, "main .page-head + p.intro, main h1 + p.intro")),
-        f"no intro on {driver.current_url}").text.strip()
-
-
-def checkboxes(container) -> dict[str, bool]:
-    """The checkbox picker of a form: {label: ticked}."""
-    out = {}
-    for label in container.find_elements(By.CSS_SELECTOR, "label.check"):
-        boxes = label.find_elements(By.CSS_SELECTOR, "input[type=checkbox]")
-        if boxes:
-            out[label.text.strip()] = boxes[0].is_selected()
-    return out
-
-
-def checkbox(container, label: str):
-    boxes = container.find_elements(
-        By.XPATH, f".//label[contains(concat(' ', @class, ' '), ' check ')][normalize-space(.)='{label}']"
-                  "/input[@type='checkbox']")
-    assert len(boxes) == 1, f"{len(boxes)} checkboxes labelled {label!r}: {sorted(checkboxes(container))}"
-    return boxes[0]
-
-
-def row_button(driver, table, first_text: str, column: int, label: str):
-    """The button `label` in the row whose cell `column` reads first_text."""
-    for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
-        cells = tr.find_elements(By.TAG_NAME, "td")
-        if len(cells) > column and cells[column].text.strip() == first_text:
-            buttons = tr.find_elements(By.XPATH, f".//button[normalize-space(.)='{label}']")
-            assert len(buttons) == 1, f"row {first_text!r} has {len(buttons)} {label!r} buttons"
-            return buttons[0]
-    raise AssertionError(f"no row {first_text!r} in {table_rows(table)}")
 
 
 def logo_preview(driver) -> dict:
@@ -302,23 +208,6 @@ def package_channels(driver) -> list[list[str]]:
     box = section(driver, "Channels in this package")
     return table_rows(box.find_element(By.CSS_SELECTOR, "table.data-table"))
 
-
-def open_product_packages_tab(driver, server, product: str) -> int:
-    sidebar(driver, "/crm/products", "Products")
-    link = wait(driver).until(EC.element_to_be_clickable(
-        (By.XPATH, f"//table[contains(@class,'data-table')]//a[normalize-space(.)='{product}']")),
-        f"no product {product!r} in the list")
-    click_and_load(driver, link)
-    m = re.fullmatch(r"/crm/products/(\d+)", path(driver))
-    assert m, driver.current_url
-    assert heading(driver) == product
-    tab = wait(driver).until(EC.element_to_be_clickable(
-        (By.XPATH, "//nav[contains(@class,'tabs')]/a[normalize-space(.)='Content packages']")))
-    click_and_load(driver, tab)
-    assert query(driver).get("tab") == ["packages"], driver.current_url
-    active = driver.find_element(By.CSS_SELECTOR, "nav.tabs a.active")
-    assert active.text.strip() == "Content packages" and active.get_attribute("aria-current") == "page"
-    return int(m[1])
 
 
 def groups_table(driver):

@@ -68,7 +68,78 @@ enum OpenAPIDocument {
     static func nullableInt() -> [String: Any] { ["type": ["integer", "null"]] }
     static func strings() -> [String: Any] { ["type": "array", "items": ["type": "string"]] }
 
-    static var schemas: [String: Any] { platformSchemas.merging(crmSchemas) { a, _ in a }.merging(resellerSchemas) { a, _ in a } }
+    static var schemas: [String: Any] {
+        platformSchemas.merging(crmSchemas) { a, _ in a }.merging(resellerSchemas) { a, _ in a }.merging(contentSchemas) { a, _ in a }
+    }
+
+    /// CMS: channels, on-demand items, packages, PPV rules, publishing, entitlements.
+    static var contentSchemas: [String: Any] {
+        let prices: [String: Any] = ["type": "object", "additionalProperties": ["type": "string"], "description": "PPV price per currency as decimal text, e.g. {\"EUR\": \"3.99\"}"]
+        let contentKind: [String: Any] = ["type": "string", "enum": ["channel", "movie", "series", "music", "app", "course"]]
+        let vodKind: [String: Any] = ["type": "string", "enum": ["movie", "series", "season", "episode", "album", "song", "course", "lesson", "app"]]
+        let launch: [String: Any] = ["type": "object", "additionalProperties": ["type": "string"], "description": "android, apple, smarttv, web → package id, URL or app scheme"]
+        let channelProps: [String: [String: Any]] = [
+            "number": integer, "name": string(), "hlsUrl": string("HLS (.m3u8) for Apple and KaiOS"), "dashUrl": string("DASH (.mpd)"), "fallbackUrl": string(),
+            "tokenType": string("none, akamai_legacy, akamai, flussonic, wowza, nimble, nginx_secure_link, cloudfront"), "drm": string("none, buydrm, irdeto"),
+            "ageRating": integer, "parental": boolean, "tags": strings(), "genres": strings(), "catchupDays": integer, "recordingAllowed": boolean,
+            "vastUrl": string(), "preroll": boolean, "overlay": boolean, "ticker": boolean, "pinned": boolean, "enabled": boolean, "provider": string(),
+            "notes": string(), "ppvRuleId": nullableInt(), "prices": prices]
+        var channel = channelProps
+        channel["id"] = integer
+        channel["logo"] = string(nullable: true)
+        var channelWrite = channelProps
+        channelWrite["logoUrl"] = string("A square PNG/JPEG/WebP to fetch")
+        let vodProps: [String: [String: Any]] = [
+            "kind": vodKind, "parentId": nullableInt(), "number": integer, "title": string(), "description": string(), "year": nullableInt(), "durationSeconds": integer,
+            "genres": strings(), "tags": strings(), "actors": string(), "director": string(), "producer": string(), "credits": string(), "guestCast": string(),
+            "language": string(), "rating": string(), "ageRating": integer, "parental": boolean, "imdbId": string(), "externalId": string(), "provider": string(),
+            "streamUrl": string(), "trailerUrl": string(), "subtitlesUrl": string(), "tokenType": string(), "drm": string(), "offlineViewing": boolean,
+            "offlineDays": integer, "ppvRuleId": nullableInt(), "prices": prices, "vastUrl": string(), "preroll": boolean, "overlay": boolean, "ticker": boolean,
+            "pinned": boolean, "levelId": nullableInt(), "launch": launch, "enabled": boolean]
+        var vod = vodProps
+        vod["id"] = integer
+        vod["tmdbId"] = nullableInt()
+        vod["cover"] = string(nullable: true)
+        vod["image"] = string(nullable: true)
+        vod["children"] = ["type": "array", "items": object(["id": integer, "kind": string(), "number": integer, "title": string(), "enabled": boolean],
+                                                            required: ["id", "kind", "number", "title", "enabled"])]
+        var vodWrite = vodProps
+        vodWrite["addToTop"] = boolean
+        vodWrite["coverUrl"] = string("A 2:3 (albums 1:1) picture to fetch")
+        vodWrite["imageUrl"] = string("A 16:9 picture to fetch")
+        return [
+            "Channel": object(channel, required: ["id", "number", "name", "tokenType", "enabled", "prices"]),
+            "ChannelList": list(of: "Channel"),
+            "ChannelWrite": object(channelWrite),
+            "VoDItem": object(vod, required: ["id", "kind", "title", "enabled", "children", "prices"]),
+            "VoDList": list(of: "VoDItem"),
+            "VoDWrite": object(vodWrite),
+            "Package": object(["id": integer, "kind": contentKind, "name": string(), "description": string(), "items": ["type": "array", "items": integer],
+                               "grantedBy": ["type": "integer", "description": "How many products and extra packages hold it"]],
+                              required: ["id", "kind", "name", "items", "grantedBy"]),
+            "PackageList": dataList(of: "Package"),
+            "PackageWrite": object(["kind": contentKind, "name": string(), "description": string()], required: ["kind", "name"]),
+            "PackageItems": object(["items": ["type": "array", "items": integer]], required: ["items"]),
+            "PPVRule": object(["id": integer, "section": contentKind, "name": string(), "unit": ["type": "string", "enum": ["hours", "days", "months", "years"]], "count": integer],
+                              required: ["id", "section", "name", "unit", "count"]),
+            "PPVRuleList": dataList(of: "PPVRule"),
+            "PPVRuleWrite": object(["section": contentKind, "name": string(), "unit": ["type": "string", "enum": ["hours", "days", "months", "years"]], "count": integer],
+                                   required: ["name", "unit", "count"]),
+            "PublishResultList": dataList(of: "PublishResult"),
+            "PublishResult": object(["productId": integer, "kind": string(), "version": integer, "changed": boolean, "items": integer, "bytes": integer, "gzipBytes": integer],
+                                    required: ["productId", "kind", "version", "changed"]),
+            "Publication": object(["id": integer, "productId": integer, "kind": string(), "version": integer, "sha256": string(), "items": integer, "bytes": integer,
+                                   "gzipBytes": integer, "publishedAt": string(format: "date-time"), "publishedBy": string()], required: ["id", "productId", "kind", "version"]),
+            "PublicationList": dataList(of: "Publication"),
+            "Entitlement": object(["ref": string(), "allowed": boolean,
+                                   "reason": string("allowed, not_in_packages, item_disabled, or customer_{status} (pending, expired, disabled)")], required: ["ref", "allowed", "reason"]),
+            "PPVPurchase": object(["id": integer, "content": string(), "title": string(), "price": ["type": "integer", "description": "Minor units"], "currency": string(),
+                                   "purchasedAt": string(format: "date-time"), "accessUntil": string(format: "date-time")], required: ["id", "content", "price", "currency", "accessUntil"]),
+            "PPVPurchaseList": dataList(of: "PPVPurchase"),
+            "PPVBuy": object(["ref": string("channel:{id} or {kind}:{id}"), "provisionId": ["type": "integer", "description": "Buy through this API provision instead of the wallet"]],
+                             required: ["ref"]),
+        ]
+    }
 
     static var resellerSchemas: [String: Any] {
         [

@@ -39,7 +39,7 @@ extension PublishService {
 
     static func media(_ id: UUID?) -> Any { id.map { "/media/\($0.uuidString.lowercased())" } ?? NSNull() }
 
-    static func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    public static func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     /// The fields every on-demand item shows in the apps. Stream URLs are not in it: apps ask for
     /// a signed URL when they play.
