@@ -180,6 +180,36 @@ import Storage
 }
 
 @Suite(.serialized) struct ChannelImportTests {
+    /// Logos named by URL are fetched and checked like uploads; the exported /media path keeps
+    /// the logo; a wrong shape refuses the file.
+    @Test func logosAreFetchedFromURLsOnImport() async throws {
+        try await withTVMS { app, _ in
+            let crm = try await DemoCRM(app)
+            try await DemoData.loadContent(crm.env)
+            let images = try await FakeTMDb()
+            do {
+                let http = VaporOutboundHTTP(client: app.client)
+                let csv = "number,name,logo_url\n1,Demo One,\(images.imageBase)/demo-one-logo.png\n"
+                let r = try await ChannelImport.importRows(crm.env, http: http, actor: crm.actor, deploymentID: crm.deploymentID, rows: CSV.parse(csv))
+                #expect(r.errors.isEmpty && r.updated == 1, "\(r.errors)")
+                let one = try #require(try await ChannelModel.query(on: app.db).filter(\.$number == 1).first())
+                let logo = try #require(one.logoID)
+                let exported = try await ChannelImport.exportCSV(crm.env, actor: crm.actor, deploymentID: crm.deploymentID)
+                #expect(exported.contains("/media/\(logo.uuidString.lowercased())"))
+                let again = try await ChannelImport.importRows(crm.env, http: http, actor: crm.actor, deploymentID: crm.deploymentID, rows: CSV.parse(exported))
+                #expect(again.errors.isEmpty && again.unchanged == 30)
+                let wrong = "number,name,logo_url\n2,Demo Two,\(images.imageBase)/x-backdrop.png\n3,City News 24,\(images.imageBase)/missing.png\n"
+                let refused = try await ChannelImport.importRows(crm.env, http: http, actor: crm.actor, deploymentID: crm.deploymentID, rows: CSV.parse(wrong))
+                #expect(refused.errors.map(\.line) == [2, 3] && refused.errors[0].message.contains("square") && refused.errors[1].message.contains("HTTP 404"), "\(refused.errors)")
+                #expect(try await ChannelModel.query(on: app.db).filter(\.$number == 2).first()?.logoID == nil)
+            } catch {
+                try await images.stop()
+                throw error
+            }
+            try await images.stop()
+        }
+    }
+
     @Test func exportImportRoundTripsAndABadFileChangesNothing() async throws {
         try await withTVMS { app, _ in
             let crm = try await DemoCRM(app)

@@ -27,6 +27,8 @@ final class FakeTMDb: @unchecked Sendable {
     let poster = FakeTMDb.png(width: 200, height: 300, rgb: (0x2A, 0x4D, 0x7A))
     let backdrop = FakeTMDb.png(width: 320, height: 180, rgb: (0x7A, 0x4D, 0x2A))
     let still = FakeTMDb.png(width: 320, height: 180, rgb: (0x3C, 0x7A, 0x4D))
+    /// TMDb serves network and company logos too; square here, as channel logos must be.
+    let logo = FakeTMDb.png(width: 256, height: 256, rgb: (0x10, 0x20, 0x30))
 
     var apiBase: String { "http://127.0.0.1:\(port)/3" }
     var imageBase: String { "http://127.0.0.1:\(port)/t/p/original" }
@@ -41,9 +43,9 @@ final class FakeTMDb: @unchecked Sendable {
         app.logger.logLevel = .error
         app.middleware.use(Recorder(seen: seen))
 
-        app.get("t", "p", "original", ":name") { [poster, backdrop, still] req -> Response in
+        app.get("t", "p", "original", ":name") { [poster, backdrop, still, logo] req -> Response in
             let name = req.parameters.get("name") ?? ""
-            let bytes = name.contains("poster") ? poster : name.contains("backdrop") ? backdrop : name.contains("still") ? still : nil
+            let bytes = name.contains("poster") ? poster : name.contains("backdrop") ? backdrop : name.contains("still") ? still : name.contains("logo") ? logo : nil
             guard let bytes else { return Response(status: .notFound) }
             return Response(status: .ok, headers: ["Content-Type": "image/png"], body: .init(data: Data(bytes)))
         }

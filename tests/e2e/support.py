@@ -132,7 +132,10 @@ class TvmsServer:
 
     own_process_group: start the server in a session (and process group) of its own, so
     kill() takes down everything it may have started; off by default, so a Ctrl-C at
-    the terminal reaches the servers as before."""
+    the terminal reaches the servers as before.
+
+    extra_env: more environment variables for its processes (e.g. TVMS_PUBLISH_S3_*),
+    set over the inherited ones."""
     name: str
     demo: bool
     database_url: str | None
@@ -143,6 +146,7 @@ class TvmsServer:
     exit_code: int | None = None
     shutdown_seconds: float | None = None
     own_process_group: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -167,6 +171,7 @@ class TvmsServer:
         # Cheap password hashing keeps the many logins of the suite fast in a
         # debug build; the hash format and checks are the same.
         env.setdefault("TVMS_BCRYPT_COST", "4")
+        env.update(self.extra_env)
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         return env
@@ -300,13 +305,14 @@ class ServerPool:
         return url
 
     def start(self, name: str, *, demo: bool = True, database_url: str | None = None,
-              fresh_database: bool = False, own_process_group: bool = False) -> TvmsServer:
+              fresh_database: bool = False, own_process_group: bool = False,
+              env: dict[str, str] | None = None) -> TvmsServer:
         if fresh_database:
             database_url = self.fresh_database()
         tmp = tempfile.TemporaryDirectory(prefix=f"tvms-e2e-{self.label}-{name}-")
         self._tmp.append(tmp)
         server = TvmsServer(f"{self.label}-{name}", demo, database_url, Path(tmp.name),
-                            own_process_group=own_process_group)
+                            own_process_group=own_process_group, extra_env=dict(env or {}))
         self.servers.append(server)
         server.start()
         return server
@@ -368,6 +374,18 @@ class Console:
         r = self.login(email, password)
         assert r.status_code == 303 and redirect_path(r) == "/", \
             f"login as {email}: {r.status_code} Location={r.headers.get('Location')}"
+
+
+def console_session(server: TvmsServer) -> Console:
+    """A Console logged in as the demo owner."""
+    console = Console(server)
+    console.login_ok()
+    return console
+
+
+def tag() -> str:
+    """A short unique suffix for names a test makes."""
+    return uuid.uuid4().hex[:8]
 
 
 def form_action(form: htmlutil.Form, default: str) -> str:

@@ -17,18 +17,16 @@ Screenshots: <artifacts>/screenshots/cms-NN-*.png.
 from __future__ import annotations
 
 import re
-import struct
-import uuid
-import zlib
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
-from browser import (BUTTON_LINK, body_text, click_and_load, fill, flash, go, heading, login,
-                     path, shot, submit, tick, wait, wait_path)
-from support import Console, form_action, redirect_path
+from browser import (body_text, button_link, checkbox, checkboxes, click_and_load, data_table,
+                     field_errors, fill, flash, form_with, form_with_button, go, heading,
+                     image_previews, intro, login, open_product_packages_tab, path, png, query,
+                     row_button, section, shot, sidebar, submit, table_rows, tick, wait, wait_path)
+from support import Console, console_session, form_action, redirect_path, tag
 
 DEMO_CHANNELS = 30
 DEMO_PRODUCT = "Basic Monthly"
@@ -37,11 +35,6 @@ PAGE_SIZE = 50                   # channels per page of /cms/channels
 MANY = 200                       # channels ticked at once: a form body over 2 KiB
 LOGO_COLOUR = (0x1E, 0x88, 0xE5)
 NOT_IN_A_PACKAGE = "Not in any package yet: nobody can watch it."
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:8]
-
 
 
 @pytest.fixture(scope="module")
@@ -63,40 +56,10 @@ def session(driver, server):
 # ---------------------------------------------------------------- helpers ---
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 def logo_preview(driver) -> dict:
     """The edit page's logo preview once the browser has finished with it: whether it
     loaded, its natural size, the colour of its centre pixel, and its caption."""
-    img = wait(driver).until(EC.presence_of_element_located(
-        (By.CSS_SELECTOR, ".image-previews figure img")), f"no logo preview on {driver.current_url}")
-    wait(driver).until(lambda d: d.execute_script("return arguments[0].complete", img),
-                       "the logo preview never finished loading")
-    info = driver.execute_script("""
-        const img = arguments[0];
-        const out = {src: img.currentSrc, alt: img.alt, width: img.naturalWidth, height: img.naturalHeight, rgb: null};
-        if (img.naturalWidth > 0) {
-            const c = document.createElement('canvas');
-            c.width = img.naturalWidth; c.height = img.naturalHeight;
-            const g = c.getContext('2d');
-            g.drawImage(img, 0, 0);
-            const p = g.getImageData(Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;
-            out.rgb = [p[0], p[1], p[2]];
-        }
-        return out;""", img)
-    info["caption"] = driver.find_element(By.CSS_SELECTOR, ".image-previews figcaption").text.strip()
-    return info
+    return image_previews(driver)[0]
 
 
 def channel_list(driver, server, term: str | None = None):
@@ -139,12 +102,6 @@ def opened_channel(driver) -> int:
     m = re.fullmatch(r"/cms/channels/(\d+)", path(driver))
     assert m, f"not on a channel page: {driver.current_url} shows {body_text(driver)[:300]!r}"
     return int(m[1])
-
-
-def console_session(server) -> Console:
-    console = Console(server)
-    console.login_ok()
-    return console
 
 
 def console_channel(server, name: str, *, tags: str = "", console: Console | None = None) -> tuple[int, int]:

@@ -9,7 +9,7 @@ import Storage
 /// nothing is applied.
 public enum ChannelImport {
     public static let columns = ["number", "name", "hls_url", "dash_url", "fallback_url", "token_type", "drm", "age_rating", "parental", "tags", "genres",
-                                 "catchup_days", "recording_allowed", "vast_url", "preroll", "overlay", "ticker", "pinned", "enabled", "provider", "notes"]
+                                 "catchup_days", "recording_allowed", "vast_url", "preroll", "overlay", "ticker", "pinned", "enabled", "provider", "notes", "logo_url"]
 
     public static func exportCSV(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> String {
         try actor.require(.cms, in: deploymentID)
@@ -18,7 +18,7 @@ public enum ChannelImport {
             func b(_ v: Bool) -> String { v ? "true" : "false" }
             out += CSV.line([String(c.number), c.name, c.hlsURL, c.dashURL, c.fallbackURL, c.tokenType, c.drm, String(c.ageRating), b(c.parental), c.tags, c.genres,
                              String(c.catchupDays), b(c.recordingAllowed), c.vastURL, b(c.preroll), b(c.overlay), b(c.ticker), b(c.pinned), b(c.enabled),
-                             c.provider, c.notes]) + "\r\n"
+                             c.provider, c.notes, c.logoID.map { "/media/\($0.uuidString.lowercased())" } ?? ""]) + "\r\n"
         }
         return out
     }
@@ -30,7 +30,9 @@ public enum ChannelImport {
         public var errors: [CustomerBulkService.ImportError] = []
     }
 
-    public static func importRows(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, rows: [(line: Int, fields: [String])]) async throws -> Result {
+    /// `http` fetches logos named by URL in `logo_url` (the channel's own `/media/…` path, as
+    /// exported, keeps its logo).
+    public static func importRows(_ env: ServiceEnvironment, http: (any OutboundHTTP)?, actor: Principal, deploymentID: UUID, rows: [(line: Int, fields: [String])]) async throws -> Result {
         try actor.require(.cms, in: deploymentID)
         var result = Result()
         guard let header = rows.first else { throw DomainError(.invalid, code: "empty_file", "The file is empty.") }
@@ -48,7 +50,8 @@ public enum ChannelImport {
 
         let existing = Dictionary(uniqueKeysWithValues: try await ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).all().map { ($0.number, $0) })
         var seen: [Int: Int] = [:]
-        var pending: [(ChannelModel?, ChannelService.Input)] = []
+        var pending: [(ChannelModel?, ChannelService.Input, MediaAssetModel?)] = []
+        var fetched = 0
         for row in body {
             var v: [String: String] = [:]
             for (i, n) in names.enumerated() where i < row.fields.count { v[n] = row.fields[i].trimmingCharacters(in: .whitespaces) }
@@ -84,25 +87,40 @@ public enum ChannelImport {
             i.ticker = flag("ticker", current?.ticker ?? false); i.pinned = flag("pinned", current?.pinned ?? false)
             i.enabled = flag("enabled", current?.enabled ?? true)
             i.provider = text("provider", current?.provider); i.notes = text("notes", current?.notes)
-            let (fe, _) = try await ChannelService.validate(env, deploymentID: deploymentID, id: current?.id, i)
+            if let logo = v["logo_url"], !logo.isEmpty, logo != current?.logoID.map({ "/media/\($0.uuidString.lowercased())" }) {
+                if logo.hasPrefix("/media/") || http == nil { err("logo_url", "is not this channel's logo; give an http(s) URL to import a new one") }
+                else {
+                    fetched += 1
+                    if fetched > 2000 { err("logo_url", "at most 2,000 logos per import; import the rest in another file") }
+                    else {
+                        do { i.logo = try await ImageFetcher.fetch(http!, url: logo, maxBytes: ChannelService.logoLimits.maxBytes, field: "logo_url") }
+                        catch let e as DomainError { for (_, m) in e.fields { err("logo_url", m) } }
+                    }
+                }
+            }
+            let (fe, logoAsset) = try await ChannelService.validate(env, deploymentID: deploymentID, id: current?.id, i)
             for (k, m) in fe.all { err(columnName(k), m) }
-            pending.append((current, i))
+            pending.append((current, i, logoAsset))
         }
         guard result.errors.isEmpty else { return result }
-        var changes: [(ChannelModel, Bool, [String: String?]?)] = []
-        for (current, input) in pending {
+        var changes: [(ChannelModel, Bool, [String: String?]?, MediaAssetModel?, UUID?)] = []
+        for (current, input, logo) in pending {
             let c = current ?? ChannelModel()
             let before = current.map(ChannelService.snapshot)
             let was = current.map(fingerprint)
             if current == nil { c.deploymentID = deploymentID; c.epgChannelID = "" }
             ChannelService.apply(input, to: c)
-            if let was, was == fingerprint(c) { result.unchanged += 1; continue }
-            changes.append((c, current == nil, before))
+            if let was, was == fingerprint(c), logo == nil { result.unchanged += 1; continue }
+            let oldLogo = logo == nil ? nil : c.logoID
+            if let logo { c.logoID = logo.id }
+            changes.append((c, current == nil, before, logo, oldLogo))
         }
         let toSave = changes
         try await env.write { db in
-            for (c, isNew, before) in toSave {
+            for (c, isNew, before, logo, oldLogo) in toSave {
+                if let logo { try await logo.create(on: db) }
                 try await c.save(on: db)
+                if let oldLogo { try await MediaAssetModel.query(on: db).filter(\.$id == oldLogo).delete() }
                 try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "channel", entityID: String(c.id!),
                                               action: isNew ? "import" : "import_update", before: before, after: ChannelService.snapshot(c))
             }

@@ -265,7 +265,7 @@ enum ChannelsController {
         }
         do {
             let rows = try CustomerBulkService.readUpload(filename: file.filename, data: Data(buffer: file.data))
-            let result = try await ChannelImport.importRows(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, rows: rows)
+            let result = try await ChannelImport.importRows(ctx.env, http: req.outboundHTTP, actor: ctx.actor, deploymentID: ctx.deploymentID, rows: rows)
             if !result.errors.isEmpty {
                 return try await ImportReport.refused(req, errors: result.errors, filename: file.filename, uploadAgain: importVM())
             }
