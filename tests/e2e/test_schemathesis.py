@@ -64,11 +64,16 @@ EXCLUDED_OPERATIONS = {
     "deletetokens_By_id",
 }
 
-# Pass 2 (see the module doc): operations that take customers away.
+# Pass 2 (see the module doc): operations that take customers (or the content the path
+# parameters name) away.
 LAST_OPERATIONS = [
     "postdeployments_By_deploymentId_customers_bulk_delete",
     "deletedeployments_By_deploymentId_customers_By_customerId",
     "deletedeployments_By_deploymentId_customers_By_customerId_purge",
+    "deletedeployments_By_deploymentId_channels_By_channelId",
+    "deletedeployments_By_deploymentId_vod_By_itemId",
+    "deletedeployments_By_deploymentId_packages_By_packageId",
+    "deletedeployments_By_deploymentId_ppv_rules_By_ruleId",
 ]
 
 
@@ -142,6 +147,16 @@ def prepare_targets(server, token: str) -> dict:
     plans = [p["id"] for pr in products for p in pr["plans"]]
     plans += [p["id"] for pr in products for e in pr["extraPackages"] for p in e["plans"]]
 
+    # Content: a channel, a movie in a movie package, and a PPV rule made for the run.
+    channel = api.call("POST", base + "/channels", {"number": 9001, "name": "Schemathesis TV",
+                                                    "hlsUrl": "https://live.example/st/index.m3u8"}, expect=201)["id"]
+    movie = api.call("POST", base + "/vod", {"kind": "movie", "title": "Schemathesis Movie",
+                                             "streamUrl": "https://vod.example/st.mp4"}, expect=201)["id"]
+    package = api.call("POST", base + "/packages", {"kind": "movie", "name": "Schemathesis films"}, expect=201)["id"]
+    api.call("POST", f"{base}/packages/{package}/items", {"items": [movie]})
+    rule = api.call("POST", base + "/ppv-rules", {"section": "movie", "name": "Schemathesis rental", "unit": "hours",
+                                                  "count": 24}, expect=201)["id"]
+
     per_operation = [
         # the prepaid reseller's orders; the postpaid reseller's own customer
         (r"/resellers/\{resellerId\}/orders", {"resellerId": prepaid["id"], "orderId": prepaid["orders"][-1]["id"]}),
@@ -154,7 +169,8 @@ def prepare_targets(server, token: str) -> dict:
     return {
         "path": {"deploymentId": dep, "code": code, "productId": product["id"], "planId": plan,
                  "extraId": extra["id"], "optionId": product["options"][0]["id"], "customerId": customer,
-                 "deviceId": device, "entryId": entry, "resellerId": postpaid["id"]},
+                 "deviceId": device, "entryId": entry, "resellerId": postpaid["id"],
+                 "channelId": channel, "itemId": movie, "packageId": package, "ruleId": rule},
         "per_operation": per_operation,
         "body": {"deploymentId": [dep], "productId": [p["id"] for p in products], "planId": plans,
                  "resellerId": [r["id"] for r in resellers], "orderId": [o["id"] for r in resellers for o in r["orders"]],
