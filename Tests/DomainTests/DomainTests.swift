@@ -93,3 +93,20 @@ import Testing
         #expect(PageSize.clamp(nil) == 50 && PageSize.clamp(100_000) == 500 && PageSize.clamp(-1) == 50)
     }
 }
+
+@Suite struct CanonicalJSONTests {
+    /// The bytes parse back to the same value, keys come sorted, and the same content always
+    /// gives the same bytes.
+    @Test func writesSortedValidJSON() throws {
+        let title: String? = nil
+        let doc: [String: Any] = ["b": [1, 2, 3], "a": ["z": true, "y": NSNull(), "x": "quote \" backslash \\ slash / tab \t nl \n ctl \u{01} é 🎬"],
+                                  "c": 7.5, "d": Int64(-9), "e": [String](), "f": title as Any, "g": ["k": "v"] as [String: String]]
+        let bytes = try CanonicalJSON.encode(doc)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"a":{"x":"quote \" backslash \\ slash / tab \t nl \n ctl \u0001 é 🎬","y":null,"z":true},"b":[1,2,3],"c":7.5,"d":-9,"e":[],"f":null"#))
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect((parsed["a"] as? [String: Any])?["x"] as? String == "quote \" backslash \\ slash / tab \t nl \n ctl \u{01} é 🎬")
+        #expect(try CanonicalJSON.encode(doc) == bytes)
+        #expect(throws: CanonicalJSON.Unsupported.self) { try CanonicalJSON.encode(["when": Date()]) }
+    }
+}

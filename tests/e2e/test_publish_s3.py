@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -162,6 +163,17 @@ def document_keys(prefix: str, product_ids, versions: dict[str, int]) -> set[str
     return keys
 
 
+def table_rows(page: htmlutil.Page) -> list[list[str]]:
+    """The cells of every table row of the page, in order (the console's tables are not nested)."""
+    rows: list[list[str]] = []
+    for e in page.elements:
+        if e.tag == "tr":
+            rows.append([])
+        elif e.tag == "td" and rows:
+            rows[-1].append(e.text.strip())
+    return [r for r in rows if r]
+
+
 def flash_of(page: htmlutil.Page, kind: str = "success") -> str:
     flashes = page.with_classes("flash", kind)
     assert flashes, f"no .flash.{kind} on the page"
@@ -182,10 +194,10 @@ def products(console) -> dict[str, int]:
     """{product name: id} from the Current documents table of CMS › Publish, which also
     gives each product's address."""
     out = {}
-    for row in console.page("/cms/publish").by_tag("tr"):
-        m = re.search(rf"^\s*(.+?)\s+https?://\S+/catalogue/{DEMO_CRM}/(\d+)/\{{kind\}}\.json\s*$", row.text)
+    for row in table_rows(console.page("/cms/publish")):
+        m = re.fullmatch(rf"https?://\S+/catalogue/{DEMO_CRM}/(\d+)/\{{kind\}}\.json", row[1]) if len(row) > 1 else None
         if m:
-            out[m[1]] = int(m[2])
+            out[row[0]] = int(m[1])
     assert DEMO_PRODUCT in out, f"no address of {DEMO_PRODUCT} on /cms/publish: {out}"
     return out
 
@@ -194,24 +206,24 @@ def wait_startup_publish(console) -> None:
     """Waits until the start-up publish (the schedule's first slot) has succeeded."""
     deadline = time.monotonic() + PUBLISH_JOB_WAIT
     while True:
-        rows = [r.text.split() for r in console.page("/jobs?kind=cms.publish").by_tag("tr")]
-        rows = [r for r in rows if "cms.publish" in r]
-        if any("succeeded" in r for r in rows):
+        # Columns: #, Kind, Status, Attempts, Run at, Took, Node, Result / error.
+        rows = [r for r in table_rows(console.page("/jobs?kind=cms.publish")) if r[1:2] == ["cms.publish"]]
+        if any(r[2] == "succeeded" for r in rows):
             return
         assert time.monotonic() < deadline, \
             f"the start-up publish did not succeed within {PUBLISH_JOB_WAIT:.0f} s: {rows}"
         time.sleep(POLL_INTERVAL)
 
 
-def served(server, pid: int, name: str) -> requests.Response:
-    """GET /catalogue/…/{name} as an app would, body as sent (gzip)."""
+def served(server, pid: int, name: str) -> tuple[requests.Response, bytes]:
+    """GET /catalogue/…/{name} as an app would: the response, and its body as sent (gzip)."""
     with http_session() as http:
         r = http.get(server.url(f"/catalogue/{DEMO_CRM}/{pid}/{name}"), timeout=HTTP_TIMEOUT,
                      headers={"Accept-Encoding": "gzip"}, stream=True)
-        r.raw_bytes = r.raw.read(decode_content=False)
-    assert r.status_code == 200, f"GET {name}: {r.status_code} {r.raw_bytes[:200]!r}"
+        raw = r.raw.read(decode_content=False)
+    assert r.status_code == 200, f"GET {name}: {r.status_code} {raw[:200]!r}"
     assert r.headers.get("Content-Encoding") == "gzip", r.headers
-    return r
+    return r, raw
 
 
 def check_object(s3, bucket: str, key: str, cache_control: str, server, pid: int, name: str) -> bytes:
@@ -225,10 +237,10 @@ def check_object(s3, bucket: str, key: str, cache_control: str, server, pid: int
     body = gzip.decompress(stored)
     sha = hashlib.sha256(body).hexdigest()
     assert obj.get("Metadata", {}).get("sha256") == sha, (key, obj.get("Metadata"))
-    r = served(server, pid, name)
+    r, raw = served(server, pid, name)
     assert r.headers.get("ETag") == f'"{sha}"', (key, r.headers.get("ETag"), sha)
-    assert gzip.decompress(r.raw_bytes) == body, f"{key} differs from GET {name}"
-    assert stored == r.raw_bytes, f"{key}: the gzip bytes differ from those the server sends"
+    assert gzip.decompress(raw) == body, f"{key} differs from GET {name}"
+    assert stored == raw, f"{key}: the gzip bytes differ from those the server sends"
     return body
 
 
@@ -268,7 +280,7 @@ def test_publish_to_s3_bucket(publishing, s3, s3_endpoint, bucket):
     v1 = check_object(s3, bucket, f"{movies_key}.v1.json.gz", IMMUTABLE, server, pid, "movies.v1.json")
     current = check_object(s3, bucket, f"{movies_key}.json.gz", CURRENT, server, pid, "movies.json")
     assert current == v1
-    assert served(server, pid, "movies.v1.json").headers.get("Cache-Control") == IMMUTABLE
+    assert served(server, pid, "movies.v1.json")[0].headers.get("Cache-Control") == IMMUTABLE
 
     # A movie leaves the product's package: Publish now writes movies v2 and moves the
     # current object to it; v1 stays as it was.
@@ -282,7 +294,7 @@ def test_publish_to_s3_bucket(publishing, s3, s3_endpoint, bucket):
     current = check_object(s3, bucket, f"{movies_key}.json.gz", CURRENT, server, pid, "movies.json")
     assert current == v2 != v1
     assert check_object(s3, bucket, f"{movies_key}.v1.json.gz", IMMUTABLE, server, pid, "movies.v1.json") == v1
-    assert len(__import__("json").loads(v2)["items"]) == int(m[1]) == len(__import__("json").loads(v1)["items"]) - 1
+    assert len(json.loads(v2)["items"]) == int(m[1]) == len(json.loads(v1)["items"]) - 1
     head = s3.head_object(Bucket=bucket, Key=f"{movies_key}.json.gz")
 
     # Publishing again without a change writes nothing.

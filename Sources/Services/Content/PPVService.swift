@@ -147,7 +147,7 @@ public enum PPVService {
     public static func prices(_ env: ServiceEnvironment, deploymentID: UUID, refs: [ContentRef]) async throws -> [ContentRef: [String: Int64]] {
         guard !refs.isEmpty else { return [:] }
         var out: [ContentRef: [String: Int64]] = [:]
-        for chunk in stride(from: 0, to: refs.count, by: 500).map({ Array(refs[$0..<min(refs.count, $0 + 500)]) }) {
+        for chunk in refs.chunked(500) {
             for p in try await ContentPriceModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$contentRef ~~ chunk.map(\.description)).all() {
                 if let ref = ContentRef(p.contentRef) { out[ref, default: [:]][p.currency] = p.amount }
             }

@@ -89,7 +89,7 @@ extension PublishService {
             rootIDs.formUnion(ppvSeasons.compactMap(\.parentID))
         }
         var roots: [VoDItemModel] = []
-        for chunk in chunks(Array(rootIDs)) {
+        for chunk in Array(rootIDs).chunked(500) {
             roots += try await VoDItemModel.query(on: env.db).filter(\.$id ~~ chunk).filter(\.$kind == root.rawValue).filter(\.$enabled == true).all()
         }
         roots.sort { ($0.searchTitle, $0.id!) < ($1.searchTitle, $1.id!) }
@@ -99,7 +99,7 @@ extension PublishService {
         var all = roots
         while !level.isEmpty {
             var next: [Int] = []
-            for chunk in chunks(level) {
+            for chunk in level.chunked(500) {
                 for c in try await VoDItemModel.query(on: env.db).filter(\.$parentID ~~ chunk).filter(\.$enabled == true).sort(\.$position).sort(\.$number).sort(\.$id).all() {
                     children[c.parentID!, default: []].append(c)
                     next.append(c.id!)
@@ -136,9 +136,5 @@ extension PublishService {
         ]
         if root == .course { json["levels"] = levels }
         return (json, roots.count)
-    }
-
-    static func chunks(_ ids: [Int], size: Int = 500) -> [[Int]] {
-        stride(from: 0, to: ids.count, by: size).map { Array(ids[$0..<min(ids.count, $0 + size)]) }
     }
 }

@@ -53,9 +53,9 @@ public enum PublishService {
     static func channelsDocument(_ env: ServiceEnvironment, product: ProductModel) async throws -> (json: [String: Any], items: Int) {
         let productID = try product.requireID()
         let grantedBy = try await granted(env, product: product, kind: .channel)
-        let channels = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == product.deploymentID).filter(\.$enabled == true).group(.or) {
-            $0.filter(\.$id ~~ Array(grantedBy.keys)).filter(\.$ppvRuleID != nil)
-        }.sort(\.$number).all()
+        // Enabled channels that are granted or sold by PPV; the others are not in the document.
+        let channels = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == product.deploymentID).filter(\.$enabled == true).sort(\.$number).all()
+            .filter { grantedBy[$0.id!] != nil || $0.ppvRuleID != nil }
         let ppv = try await PPVOffers.load(env, deploymentID: product.deploymentID, refs: channels.filter { $0.ppvRuleID != nil }.map { .channel($0.id!) },
                                            rules: channels.compactMap(\.ppvRuleID))
         let ids = Set(channels.compactMap(\.id))
@@ -104,7 +104,7 @@ public enum PublishService {
         let productID = try product.requireID()
         let (doc, count) = try await document(env, product: product, kind: kind)
         // Sorted keys make the same content the same bytes, so "unchanged" is a digest compare.
-        let body = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
+        let body = Data(try CanonicalJSON.encode(doc))
         let sha = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
         // The previous document's bytes are not needed to compare, so they are not loaded.
         let last = try await PublicationModel.query(on: env.db).filter(\.$productID == productID).filter(\.$kind == kind).sort(\.$version, .descending)

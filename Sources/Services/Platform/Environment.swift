@@ -89,3 +89,11 @@ extension PasswordHashing {
         }
     }
 }
+
+extension Array {
+    /// Slices of at most `size` elements, for `IN (…)` lists that stay under the databases'
+    /// bind-parameter limits (SQLite 32,766; PostgreSQL 65,535).
+    public func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min(count, $0 + size)]) }
+    }
+}
