@@ -58,6 +58,12 @@ enum PackagePages {
     /// Items of the section by id, or those matching a search (for the picker), at most `limit`.
     static func items(_ req: Request, _ ctx: CRMContext, _ s: CMSSection, ids: [Int]? = nil, search: String = "", limit: Int = 500) async throws -> [Item] {
         let needle = search.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "")
+        if let ids, ids.count > 500 {
+            // Large packages: look the ids up in slices (bind limits), keeping their order.
+            var out: [Item] = []
+            for chunk in ids.chunked(500) { out += try await items(req, ctx, s, ids: chunk, search: search, limit: limit) }
+            return Array(out.prefix(limit))
+        }
         if s.kind == .channel {
             let q = ChannelModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID)
             if let ids { q.filter(\.$id ~~ ids) }
@@ -113,15 +119,17 @@ enum PackagePages {
         guard p.kind == s.kind.rawValue else { throw DomainError.notFound("The package") }
         let search = req.query[String.self, at: "q"] ?? ""
         let ids = try await PackageService.items(ctx.env, packageID: p.id!)
-        let inside = try await items(req, ctx, s, ids: ids, limit: ids.count)
+        // The first 1,000 in the package are listed; a package can hold far more.
+        let inside = try await items(req, ctx, s, ids: Array(ids.prefix(1000)), limit: 1000)
         let inPackage = Set(ids)
-        let candidates = try await items(req, ctx, s, search: search, limit: 500 + ids.count).filter { !inPackage.contains($0.id) }.prefix(500)
+        // Candidates: the first 500 matches not in the package, among the first 2,000 matches.
+        let candidates = Array(try await items(req, ctx, s, search: search, limit: 2000).filter { !inPackage.contains($0.id) }.prefix(500))
         let pickerIntro = search.isEmpty ? (candidates.count == 500 ? "The first 500 \(s.itemsNoun) not in the package; search to narrow." : nil)
                                          : "\(s.capitalisedItems) starting with “\(search)”."
         let vm = SectionsVM(heading: "\(s.packageNoun) — \(p.name)", intro: p.description.isEmpty ? nil : p.description,
                             buttons: [Button(label: s.packageNoun + "s", href: s.packagesPath, primary: false)], tabs: [],
                             sections: [
-                                Section(title: "\(s.capitalisedItems) in this package", table: .simple(s.kind == .channel ? ["No.", "Channel"] : [s.itemNoun.capitalized], inside.map { i in
+                                Section(title: "\(s.capitalisedItems) in this package", intro: ids.count > 1000 ? "\(ids.count) in all; the first 1,000 are listed." : nil, table: .simple(s.kind == .channel ? ["No.", "Channel"] : [s.itemNoun.capitalized], inside.map { i in
                                     Row(cells: (i.number.map { [Cell(String($0), mono: true)] } ?? []) + [Cell(i.name, href: i.href)],
                                         actions: [RowAction(label: "Remove", href: nil, postTo: "\(s.packagesPath)/\(p.id!)/items/\(i.id)/remove", danger: true)])
                                 }, empty: "No \(s.itemNoun) yet.")),
