@@ -11,16 +11,21 @@ public enum ChannelImport {
     public static let columns = ["number", "name", "hls_url", "dash_url", "fallback_url", "token_type", "drm", "age_rating", "parental", "tags", "genres",
                                  "catchup_days", "recording_allowed", "vast_url", "preroll", "overlay", "ticker", "pinned", "enabled", "provider", "notes", "logo_url"]
 
-    public static func exportCSV(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> String {
+    /// The export: a header row and one row per channel, by number.
+    public static func exportRows(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> [[String]] {
         try actor.require(.cms, in: deploymentID)
-        var out = CSV.line(columns) + "\r\n"
+        var rows = [columns]
         for c in try await ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).sort(\.$number).all() {
             func b(_ v: Bool) -> String { v ? "true" : "false" }
-            out += CSV.line([String(c.number), c.name, c.hlsURL, c.dashURL, c.fallbackURL, c.tokenType, c.drm, String(c.ageRating), b(c.parental), c.tags, c.genres,
-                             String(c.catchupDays), b(c.recordingAllowed), c.vastURL, b(c.preroll), b(c.overlay), b(c.ticker), b(c.pinned), b(c.enabled),
-                             c.provider, c.notes, c.logoID.map { "/media/\($0.uuidString.lowercased())" } ?? ""]) + "\r\n"
+            rows.append([String(c.number), c.name, c.hlsURL, c.dashURL, c.fallbackURL, c.tokenType, c.drm, String(c.ageRating), b(c.parental), c.tags, c.genres,
+                         String(c.catchupDays), b(c.recordingAllowed), c.vastURL, b(c.preroll), b(c.overlay), b(c.ticker), b(c.pinned), b(c.enabled),
+                         c.provider, c.notes, c.logoID.map { "/media/\($0.uuidString.lowercased())" } ?? ""])
         }
-        return out
+        return rows
+    }
+
+    public static func exportCSV(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> String {
+        try await exportRows(env, actor: actor, deploymentID: deploymentID).map { CSV.line($0) + "\r\n" }.joined()
     }
 
     public struct Result: Sendable {

@@ -130,6 +130,12 @@ public enum VoDImport {
     // MARK: Export
 
     public static func exportCSV(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, sheet: Sheet) async throws -> String {
+        try await exportRows(env, actor: actor, deploymentID: deploymentID, sheet: sheet).map(CSV.line).joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// The export: a header row, then movies by title, or each series followed by its seasons
+    /// and their episodes.
+    public static func exportRows(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, sheet: Sheet) async throws -> [[String]] {
         try actor.require(.cms, in: deploymentID)
         var rows: [[String]] = []
         let base = VoDItemModel.query(on: env.db).filter(\.$deploymentID == deploymentID)
@@ -150,7 +156,7 @@ public enum VoDImport {
                 }
             }
         }
-        return ([header(sheet)] + rows).map(CSV.line).joined(separator: "\r\n") + "\r\n"
+        return [header(sheet)] + rows
     }
 
     static func values(_ m: VoDItemModel, _ c: Context) -> [String] {

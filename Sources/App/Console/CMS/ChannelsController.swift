@@ -24,7 +24,8 @@ enum ChannelsController {
         let c = console.grouped("cms", "channels").grouped(RequirePermission(permission: .cms))
         c.get(use: list)
         c.get("new", use: newForm)
-        c.get("export.csv", use: exportCSV)
+        c.get("export.csv") { req in try await export(req, excel: false) }
+        c.get("export.xlsx") { req in try await export(req, excel: true) }
         c.get("import", use: importForm)
         c.on(.POST, "import", body: .collect(maxSize: "20mb"), use: importFile)
         c.on(.POST, body: .collect(maxSize: "2mb"), use: create)
@@ -69,7 +70,8 @@ enum ChannelsController {
         }
         let table = TableVM(heading: "Channels", intro: "Live channels. Who sees a channel follows from Packages (and the products that hold them); UI Groups only arrange them.",
                             buttons: [Button(label: "Add Channel", href: "/cms/channels/new", primary: true), Button(label: "Import", href: "/cms/channels/import", primary: false),
-                                      Button(label: "Export (CSV)", href: "/cms/channels/export.csv", primary: false), Button(label: "UI Groups", href: "/cms/ui-groups", primary: false),
+                                      Button(label: "Export (CSV)", href: "/cms/channels/export.csv", primary: false),
+                                      Button(label: "Export (Excel)", href: "/cms/channels/export.xlsx", primary: false), Button(label: "UI Groups", href: "/cms/ui-groups", primary: false),
                                       Button(label: "TV Packages", href: "/cms/packages", primary: false)],
                             filters: [Filter(name: "q", label: "Name, number or tag", type: "text", value: q.search, options: [])], filterAction: "/cms/channels",
                             columns: ["No.", "Name", "Streams", "Token", "Age", "Tags", "Status"].map { Column(label: $0, sortHref: nil, indicator: "") },
@@ -235,13 +237,9 @@ enum ChannelsController {
 
     // MARK: Import / export
 
-    static func exportCSV(_ req: Request) async throws -> Response {
+    static func export(_ req: Request, excel: Bool) async throws -> Response {
         let ctx = try await req.cms()
-        let csv = try await ChannelImport.exportCSV(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID)
-        let response = Response(status: .ok, body: .init(string: csv))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        response.headers.contentDisposition = .init(.attachment, filename: "channels.csv")
-        return response
+        return try ImportExportPages.download(try await ChannelImport.exportRows(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID), name: "channels", excel: excel)
     }
 
     static func importVM(error: String? = nil) -> FormVM {

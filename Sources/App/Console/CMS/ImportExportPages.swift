@@ -13,7 +13,8 @@ enum ImportExportPages {
         hub.get(use: page)
         for sheet in [VoDImport.Sheet.movies, .series] {
             let c = console.grouped("cms", PathComponent(stringLiteral: sheet.rawValue)).grouped(RequirePermission(permission: .cms))
-            c.get("export.csv") { try await export($0, sheet) }
+            c.get("export.csv") { try await export($0, sheet, excel: false) }
+            c.get("export.xlsx") { try await export($0, sheet, excel: true) }
             c.get("import") { try await importForm($0, sheet) }
             c.on(.POST, "import", body: .collect(maxSize: "20mb")) { try await importFile($0, sheet) }
         }
@@ -25,19 +26,31 @@ enum ImportExportPages {
                     ("Movies", "/cms/movies", "external_id, or title and year", "Pictures from cover_url / image_url (http or https)."),
                     ("Series", "/cms/series", "series title, season and episode numbers", "One row per series, season and episode.")].map { name, base, key, note in
             Row(cells: [Cell(name, href: base), Cell(key), Cell(note)],
-                actions: [RowAction(label: "Export (CSV)", href: "\(base)/export.csv", postTo: nil, danger: false), RowAction(label: "Import", href: "\(base)/import", postTo: nil, danger: false)])
+                actions: [RowAction(label: "Export (CSV)", href: "\(base)/export.csv", postTo: nil, danger: false),
+                          RowAction(label: "Export (Excel)", href: "\(base)/export.xlsx", postTo: nil, danger: false),
+                          RowAction(label: "Import", href: "\(base)/import", postTo: nil, danger: false)])
         }
         let vm = SectionsVM(heading: "Import/Export", intro: "Export, edit in a spreadsheet, import again: an export imported unchanged changes nothing. Every row is checked before anything is saved; if one is wrong, nothing is imported and each problem is listed by line and column.",
                             buttons: [], tabs: [], sections: [Section(title: nil, table: .simple(["Content", "Rows are matched by", "Notes"], rows, empty: ""))])
         return try await Layout.render(req, "sections", title: "Import/Export", vm)
     }
 
-    static func export(_ req: Request, _ sheet: VoDImport.Sheet) async throws -> Response {
+    static func export(_ req: Request, _ sheet: VoDImport.Sheet, excel: Bool) async throws -> Response {
         let ctx = try await req.cms()
-        let csv = try await VoDImport.exportCSV(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, sheet: sheet)
-        let response = Response(status: .ok, body: .init(string: csv))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        response.headers.contentDisposition = .init(.attachment, filename: "\(sheet.rawValue).csv")
+        return try download(try await VoDImport.exportRows(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, sheet: sheet), name: sheet.rawValue, excel: excel)
+    }
+
+    /// An export as a CSV (UTF-8) or Excel download.
+    static func download(_ rows: [[String]], name: String, excel: Bool) throws -> Response {
+        let response: Response
+        if excel {
+            response = Response(status: .ok, body: .init(data: try XLSXWriter.workbook(sheetName: name, rows: rows)))
+            response.headers.contentType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        } else {
+            response = Response(status: .ok, body: .init(string: rows.map { CSV.line($0) + "\r\n" }.joined()))
+            response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        }
+        response.headers.contentDisposition = .init(.attachment, filename: "\(name).\(excel ? "xlsx" : "csv")")
         return response
     }
 

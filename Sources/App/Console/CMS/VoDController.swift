@@ -73,7 +73,8 @@ enum VoDController {
         var buttons = [Button(label: "Add \(root.label)", href: "\(s.base)/new", primary: true)]
         if root == .movie || root == .series { buttons.append(Button(label: "Add from the database", href: "\(s.base)/lookup", primary: false)) }
         if root == .movie || root == .series {
-            buttons += [Button(label: "Import", href: "\(s.base)/import", primary: false), Button(label: "Export (CSV)", href: "\(s.base)/export.csv", primary: false)]
+            buttons += [Button(label: "Import", href: "\(s.base)/import", primary: false), Button(label: "Export (CSV)", href: "\(s.base)/export.csv", primary: false),
+                        Button(label: "Export (Excel)", href: "\(s.base)/export.xlsx", primary: false)]
         }
         if root == .course { buttons.append(Button(label: "Levels", href: "/cms/education/levels", primary: false)) }
         buttons += [Button(label: "Packages", href: s.packagesPath, primary: false), Button(label: "PPV Rules", href: "\(s.base)/ppv-rules", primary: false)]
