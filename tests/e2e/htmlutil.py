@@ -113,7 +113,9 @@ class _Parser(HTMLParser):
             self._option_value = value
             if value is not None:
                 self._select.options.append(value)
-                if "selected" in a or not self._select.value:
+                # As a browser: the first option, unless one is marked selected (the first
+                # option's value may be "", e.g. "Not PPV").
+                if "selected" in a or len(self._select.options) == 1:
                     self._select.value = value
         elif tag == "textarea" and self._form is not None and "name" in a:
             self._textarea = Field("textarea", a["name"], "textarea", "")

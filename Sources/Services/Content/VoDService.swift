@@ -176,6 +176,7 @@ public enum VoDService {
         if let cover { m.coverID = cover.id }
         if let wide { m.wideID = wide.id }
         let droppedMedia = dropped
+        let storedPrices = input.kind.sellsPPV && m.ppvRuleID != nil ? input.prices : [:]
         try await env.write { db in
             if existing == nil {
                 if let parent = m.parentID {
@@ -189,9 +190,10 @@ public enum VoDService {
             if let wide { try await wide.create(on: db) }
             try await m.save(on: db)
             if !droppedMedia.isEmpty { try await MediaAssetModel.query(on: db).filter(\.$id ~~ droppedMedia).delete() }
-            try await PPVService.storePrices(on: db, deploymentID: deploymentID, ref: .vod(input.kind, m.id!), prices: input.kind.sellsPPV && m.ppvRuleID != nil ? input.prices : [:])
+            try await PPVService.storePrices(on: db, deploymentID: deploymentID, ref: .vod(input.kind, m.id!), prices: storedPrices)
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: m.kind, entityID: String(m.id!),
-                                          action: existing == nil ? "create" : "update", before: before, after: snapshot(m))
+                                          action: existing == nil ? "create" : "update", before: before,
+                                          after: snapshot(m).merging(["prices": storedPrices.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")]) { a, _ in a })
         }
         return m
     }
@@ -243,7 +245,7 @@ public enum VoDService {
         }
         let g = ChannelRules.normaliseList(query.genre)
         if !g.isEmpty { q.filter(\.$genres, .custom("LIKE"), "%" + g.replacingOccurrences(of: "%", with: "") + "%") }
-        if let ppv = query.ppv { ppv ? q.filter(\.$ppvRuleID != nil) : q.filter(\.$ppvRuleID == nil) }
+        if let ppv = query.ppv { _ = ppv ? q.filter(\.$ppvRuleID != nil) : q.filter(\.$ppvRuleID == nil) }
         if let level = query.levelID { q.filter(\.$levelID == level) }
         if let after = query.after {
             q.group(.or) { o in
