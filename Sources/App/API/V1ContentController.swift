@@ -62,10 +62,6 @@ enum V1ContentController {
         return V1CRMController.Ctx(env: req.serviceEnvironment, actor: actor, deploymentID: id)
     }
 
-    static func json<T: Content>(_ req: Request, _ v: T, _ status: HTTPStatus = .ok) async throws -> Response {
-        try await v.encodeResponse(status: status, for: req)
-    }
-
     static func int(_ req: Request, _ name: String) throws -> Int {
         guard let v = req.parameters.get(name, as: Int.self) else { throw DomainError.notFound("The \(name.replacingOccurrences(of: "Id", with: ""))") }
         return v
@@ -142,20 +138,20 @@ enum V1ContentController {
         let (channels, more) = try await ChannelService.list(x.env, actor: x.actor, deploymentID: x.deploymentID, query: q)
         let prices = try await PPVService.prices(x.env, deploymentID: x.deploymentID, refs: channels.filter { $0.ppvRuleID != nil }.map { .channel($0.id!) })
         let next = more ? channels.last.map { PageCursor(sortValue: "", id: String($0.number)).encoded } : nil
-        return try await json(req, V1Controller.ListResponse(data: channels.map { ChannelDTO($0, prices: prices[.channel($0.id!)] ?? [:]) }, nextCursor: next))
+        return try await V1CRMController.json(req, V1Controller.ListResponse(data: channels.map { ChannelDTO($0, prices: prices[.channel($0.id!)] ?? [:]) }, nextCursor: next))
     }
 
     static func createChannel(_ req: Request) async throws -> Response {
         let x = try ctx(req)
         let b = try req.content.decode(ChannelBody.self)
         let c = try await ChannelService.save(x.env, actor: x.actor, deploymentID: x.deploymentID, id: nil, input: try await channelInput(req, b, over: nil, prices: [:]))
-        return try await json(req, try await channelDTO(req, x, c), .created)
+        return try await V1CRMController.json(req, try await channelDTO(req, x, c), .created)
     }
 
     static func getChannel(_ req: Request) async throws -> Response {
         let x = try ctx(req)
         let c = try await ChannelService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: try int(req, "channelId"))
-        return try await json(req, try await channelDTO(req, x, c))
+        return try await V1CRMController.json(req, try await channelDTO(req, x, c))
     }
 
     static func updateChannel(_ req: Request) async throws -> Response {
@@ -164,7 +160,7 @@ enum V1ContentController {
         let b = try req.content.decode(ChannelBody.self)
         let prices = try await PPVService.prices(x.env, deploymentID: x.deploymentID, ref: .channel(current.id!))
         let c = try await ChannelService.save(x.env, actor: x.actor, deploymentID: x.deploymentID, id: current.id!, input: try await channelInput(req, b, over: current, prices: prices))
-        return try await json(req, try await channelDTO(req, x, c))
+        return try await V1CRMController.json(req, try await channelDTO(req, x, c))
     }
 
     static func deleteChannel(_ req: Request) async throws -> Response {
@@ -252,7 +248,7 @@ enum V1ContentController {
         let (items, more) = try await VoDService.list(x.env, actor: x.actor, deploymentID: x.deploymentID, query: q)
         let prices = try await PPVService.prices(x.env, deploymentID: x.deploymentID, refs: items.filter { $0.ppvRuleID != nil }.map { ContentRef(kind: $0.kind, id: $0.id!) })
         let next = more ? items.last.map { PageCursor(sortValue: $0.searchTitle, id: String($0.id!)).encoded } : nil
-        return try await json(req, V1Controller.ListResponse(data: items.map { VoDDTO($0, prices: prices[ContentRef(kind: $0.kind, id: $0.id!)] ?? [:], children: []) }, nextCursor: next))
+        return try await V1CRMController.json(req, V1Controller.ListResponse(data: items.map { VoDDTO($0, prices: prices[ContentRef(kind: $0.kind, id: $0.id!)] ?? [:], children: []) }, nextCursor: next))
     }
 
     static func createVoD(_ req: Request) async throws -> Response {
@@ -261,12 +257,12 @@ enum V1ContentController {
         guard let kind = VoDKind(rawValue: b.kind ?? "") else { throw DomainError.validation(["kind": "must be one of \(VoDKind.allCases.map(\.rawValue).joined(separator: ", "))"]) }
         let m = try await VoDService.save(x.env, actor: x.actor, deploymentID: x.deploymentID, id: nil,
                                           input: try await vodInput(req, b, base: VoDService.Input(kind: kind, title: "")))
-        return try await json(req, try await vodDTO(x, m), .created)
+        return try await V1CRMController.json(req, try await vodDTO(x, m), .created)
     }
 
     static func getVoD(_ req: Request) async throws -> Response {
         let x = try ctx(req)
-        return try await json(req, try await vodDTO(x, try await VoDService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: try int(req, "itemId"))))
+        return try await V1CRMController.json(req, try await vodDTO(x, try await VoDService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: try int(req, "itemId"))))
     }
 
     static func updateVoD(_ req: Request) async throws -> Response {
@@ -276,7 +272,7 @@ enum V1ContentController {
         if let k = b.kind, k != m.kind { throw DomainError.validation(["kind": "cannot change (\(m.kind))"]) }
         let current = VoDService.input(of: m, prices: try await PPVService.prices(x.env, deploymentID: x.deploymentID, ref: ContentRef(kind: m.kind, id: m.id!)))
         let saved = try await VoDService.save(x.env, actor: x.actor, deploymentID: x.deploymentID, id: m.id!, input: try await vodInput(req, b, base: current))
-        return try await json(req, try await vodDTO(x, saved))
+        return try await V1CRMController.json(req, try await vodDTO(x, saved))
     }
 
     static func deleteVoD(_ req: Request) async throws -> Response {
@@ -307,7 +303,7 @@ enum V1ContentController {
         let all = try await PackageService.list(x.env, actor: x.actor, deploymentID: x.deploymentID, kind: try kind(req.query[String.self, at: "kind"], field: "kind"))
         var out: [PackageDTO] = []
         for p in all { out.append(try await packageDTO(req, x, p)) }
-        return try await json(req, V1CRMController.DataList(data: out))
+        return try await V1CRMController.json(req, V1CRMController.DataList(data: out))
     }
 
     static func createPackage(_ req: Request) async throws -> Response {
@@ -315,19 +311,19 @@ enum V1ContentController {
         let b = try req.content.decode(PackageBody.self)
         guard let k = try kind(b.kind, field: "kind") else { throw DomainError.validation(["kind": "is required"]) }
         let p = try await PackageService.create(x.env, actor: x.actor, deploymentID: x.deploymentID, kind: k, name: b.name, description: b.description ?? "")
-        return try await json(req, try await packageDTO(req, x, p), .created)
+        return try await V1CRMController.json(req, try await packageDTO(req, x, p), .created)
     }
 
     static func getPackage(_ req: Request) async throws -> Response {
         let x = try ctx(req)
-        return try await json(req, try await packageDTO(req, x, try await PackageService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: try int(req, "packageId"))))
+        return try await V1CRMController.json(req, try await packageDTO(req, x, try await PackageService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: try int(req, "packageId"))))
     }
 
     static func addItems(_ req: Request) async throws -> Response {
         let x = try ctx(req)
         let id = try int(req, "packageId")
         _ = try await PackageService.add(x.env, actor: x.actor, deploymentID: x.deploymentID, packageID: id, items: try req.content.decode(ItemsBody.self).items)
-        return try await json(req, try await packageDTO(req, x, try await PackageService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: id)))
+        return try await V1CRMController.json(req, try await packageDTO(req, x, try await PackageService.find(x.env, actor: x.actor, deploymentID: x.deploymentID, id: id)))
     }
 
     static func removeItem(_ req: Request) async throws -> Response {
@@ -352,7 +348,7 @@ enum V1ContentController {
     static func listRules(_ req: Request) async throws -> Response {
         let x = try ctx(req)
         guard let section = try kind(req.query[String.self, at: "section"], field: "section") else { throw DomainError.validation(["section": "is required"]) }
-        return try await json(req, V1CRMController.DataList(data: try await PPVService.rules(x.env, actor: x.actor, deploymentID: x.deploymentID, section: section).map(ruleDTO)))
+        return try await V1CRMController.json(req, V1CRMController.DataList(data: try await PPVService.rules(x.env, actor: x.actor, deploymentID: x.deploymentID, section: section).map(ruleDTO)))
     }
 
     static func createRule(_ req: Request) async throws -> Response {
@@ -360,7 +356,7 @@ enum V1ContentController {
         let b = try req.content.decode(RuleBody.self)
         guard let section = try kind(b.section, field: "section") else { throw DomainError.validation(["section": "is required"]) }
         let r = try await PPVService.saveRule(x.env, actor: x.actor, deploymentID: x.deploymentID, section: section, id: nil, name: b.name, unit: b.unit, count: b.count)
-        return try await json(req, ruleDTO(r), .created)
+        return try await V1CRMController.json(req, ruleDTO(r), .created)
     }
 
     static func updateRule(_ req: Request) async throws -> Response {
@@ -370,7 +366,7 @@ enum V1ContentController {
               let section = ContentKind(rawValue: current.section) else { throw DomainError.notFound("The PPV rule") }
         let b = try req.content.decode(RuleBody.self)
         let r = try await PPVService.saveRule(x.env, actor: x.actor, deploymentID: x.deploymentID, section: section, id: id, name: b.name, unit: b.unit, count: b.count)
-        return try await json(req, ruleDTO(r))
+        return try await V1CRMController.json(req, ruleDTO(r))
     }
 
     static func deleteRule(_ req: Request) async throws -> Response {
@@ -390,7 +386,7 @@ enum V1ContentController {
     static func publish(_ req: Request) async throws -> Response {
         let x = try ctx(req)
         let results = try await PublishService.publish(x.env, actor: x.actor, deploymentID: x.deploymentID, targets: req.application.tvms.publishTargets)
-        return try await json(req, V1CRMController.DataList(data: results.map {
+        return try await V1CRMController.json(req, V1CRMController.DataList(data: results.map {
             PublishResultDTO(productId: $0.productID, kind: $0.kind, version: $0.version, changed: $0.changed, items: $0.items, bytes: $0.bytes, gzipBytes: $0.gzipBytes)
         }))
     }
@@ -398,7 +394,7 @@ enum V1ContentController {
     static func publications(_ req: Request) async throws -> Response {
         let x = try ctx(req)
         let history = try await PublishService.history(x.env, actor: x.actor, deploymentID: x.deploymentID)
-        return try await json(req, V1CRMController.DataList(data: history.map {
+        return try await V1CRMController.json(req, V1CRMController.DataList(data: history.map {
             PublicationDTO(id: $0.id!, productId: $0.productID, kind: $0.kind, version: $0.version, sha256: $0.sha256, items: $0.itemCount, bytes: $0.byteSize,
                            gzipBytes: $0.gzipSize, publishedAt: $0.publishedAt, publishedBy: $0.publishedBy)
         }))
@@ -425,7 +421,7 @@ enum V1ContentController {
         case .notInPackages: reason = "not_in_packages"
         case .disabledItem: reason = "item_disabled"
         }
-        return try await json(req, EntitlementDTO(ref: ref.description, allowed: reason == "allowed", reason: reason))
+        return try await V1CRMController.json(req, EntitlementDTO(ref: ref.description, allowed: reason == "allowed", reason: reason))
     }
 
     struct PurchaseDTO: Content {
@@ -439,7 +435,7 @@ enum V1ContentController {
 
     static func purchases(_ req: Request) async throws -> Response {
         let (x, c) = try await customer(req)
-        return try await json(req, V1CRMController.DataList(data: try await PPVService.purchases(x.env, customerID: c.id!).map(PurchaseDTO.init)))
+        return try await V1CRMController.json(req, V1CRMController.DataList(data: try await PPVService.purchases(x.env, customerID: c.id!).map(PurchaseDTO.init)))
     }
 
     static func buy(_ req: Request) async throws -> Response {
@@ -452,6 +448,6 @@ enum V1ContentController {
         } else {
             p = try await PPVService.buyWithWallet(x.env, actor: x.actor, deploymentID: x.deploymentID, customerID: c.id!, ref: ref)
         }
-        return try await json(req, PurchaseDTO(p), .created)
+        return try await V1CRMController.json(req, PurchaseDTO(p), .created)
     }
 }
