@@ -303,14 +303,6 @@ public enum VoDService {
                                           action: "delete", before: ["title": m.title, "children": String(children)])
         }
     }
-
-    /// Counts per root kind, for the dashboard and the publish page.
-    public static func counts(_ env: ServiceEnvironment, deploymentID: UUID) async throws -> [VoDKind: Int] {
-        let rows = try await env.db.sql.raw("SELECT kind, COUNT(*) AS n FROM vod_items WHERE deployment_id = \(bind: deploymentID) GROUP BY kind").all()
-        var out: [VoDKind: Int] = [:]
-        for r in rows { if let k = VoDKind(rawValue: try r.decode(column: "kind", as: String.self)) { out[k] = try r.decode(column: "n", as: Int.self) } }
-        return out
-    }
 }
 
 /// CMS › Education › Levels.
