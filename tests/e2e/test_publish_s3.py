@@ -195,7 +195,7 @@ def products(console) -> dict[str, int]:
     gives each product's address."""
     out = {}
     for row in table_rows(console.page("/cms/publish")):
-        m = re.fullmatch(rf"https?://\S+/catalogue/{DEMO_CRM}/(\d+)/\{{kind\}}\.json", row[1]) if len(row) > 1 else None
+        m = len(row) > 1 and re.fullmatch(rf"https?://\S+/catalogue/{DEMO_CRM}/(\d+)/\{{kind\}}\.json", row[1])
         if m:
             out[row[0]] = int(m[1])
     assert DEMO_PRODUCT in out, f"no address of {DEMO_PRODUCT} on /cms/publish: {out}"

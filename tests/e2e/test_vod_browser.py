@@ -29,10 +29,10 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
 import htmlutil
-from browser import (body_text, button_link, checkbox, checkboxes, click_and_load, data_table,
-                     details, field_errors, fill, flash, form_with, form_with_button, go, heading,
-                     image_previews, intro, login, open_product_packages_tab, path, png, query,
-                     section, shot, sidebar, submit, table_rows, tick, wait, wait_path)
+from browser import (BUTTON_LINK, body_text, button_link, checkbox, checkboxes, click_and_load,
+                     data_table, details, field_errors, fill, flash, form_with, form_with_button, go,
+                     heading, image_previews, intro, login, open_product_packages_tab, path, png,
+                     query, section, shot, sidebar, submit, table_rows, tick, wait, wait_path)
 from support import (DEMO_CRM, HTTP_TIMEOUT, SESSION_COOKIE, console_session, form_action,
                      redirect_path, tag)
 
@@ -320,8 +320,8 @@ def test_vod_add_movie_with_artwork(driver, server, story, artwork):
 
     # The list finds it by its genre.
     table = movies_list(driver, genre=genre)
-    assert [r[:6] for r in table_rows(table)] == [[title, YEAR, "1:35:00", f"drama, {genre}", "Subscription", "Enabled"]], \
-        table_rows(table)
+    assert [r[:6] for r in table_rows(table)] == \
+        [[title, YEAR, "1:35:00", f"drama, {genre}", "Subscription", "Enabled"]], table_rows(table)
 
     # A cover of the wrong ratio on the edit page: refused, the old one stays.
     open_row_link(driver, table, title)
@@ -466,8 +466,9 @@ def test_vod_ppv_rule_and_one_way_selling(driver, server, story):
     tick(driver, checkbox(box, movie_label(rental)))
     submit(driver, form_with_button(driver, "Add Movies"))
     wait_path(driver, f"/cms/movies/packages/{package['id']}")
-    assert flash(driver, "error").text.strip() == \
-        f"Sold by pay-per-view, so not in a subscription package: {rental}. An item is sold one way; add it twice to offer both."
+    assert flash(driver, "error").text.strip() == (
+        f"Sold by pay-per-view, so not in a subscription package: {rental}."
+        " An item is sold one way; add it twice to offer both.")
     assert not driver.find_elements(By.CSS_SELECTOR, ".flash.success")
     assert package_movies(driver) == before
     shot(driver, "vod-09-ppv-movie-not-in-package.png", full_page=True)
@@ -487,7 +488,8 @@ def test_vod_series_episode_on_top(driver, server):
     season_id = opened(driver, "/cms/series")
     assert heading(driver) == "Season 1 — Season 1"
     assert intro(driver) == f"In packages (through {DEMO_SERIES}): Series"
-    assert [a.text.strip() for a in driver.find_elements(By.CSS_SELECTOR, ".page-head a.button")] == ["Series", DEMO_SERIES]
+    back = [a.text.strip() for a in driver.find_elements(By.CSS_SELECTOR, ".page-head a.button")]
+    assert back == ["Series", DEMO_SERIES], back
     before = [r[:4] for r in section_rows(driver, "Episodes")]
     assert [r[:2] for r in before] == [["1", "Episode 1"], ["2", "Episode 2"], ["3", "Episode 3"]], before
 
@@ -498,7 +500,8 @@ def test_vod_series_episode_on_top(driver, server):
     assert query(driver).get("parent") == [str(season_id)], driver.current_url
     assert heading(driver) == "Add Episodes — Season 1"
     form = form_with(driver, "addToTop")
-    assert form.find_element(By.NAME, "number").get_attribute("value") == "4", "the next episode number is not proposed"
+    assert form.find_element(By.NAME, "number").get_attribute("value") == "4", \
+        "the next episode number is not proposed"
     tick(driver, form.find_element(By.NAME, "addToTop"))
     fill(form, "title", episode)
     fill(form, "streamURL", f"https://vod.e2e.tvms/glass-valley/{t}.m3u8")
@@ -628,8 +631,8 @@ def test_vod_customer_buys_ppv_from_wallet(driver, server, story):
     wait_path(driver, f"/crm/customers/{customer_id}")
     assert query(driver).get("tab") == ["content"], driver.current_url
     bought = flash(driver).text.strip()
-    assert re.fullmatch(rf"Bought {PREMIERE} \(48h rental\) for 3\.99 EUR; watchable until \d{{4}}-\d\d-\d\d \d\d:\d\d.*\.",
-                        bought), bought
+    assert re.fullmatch(rf"Bought {PREMIERE} \(48h rental\) for 3\.99 EUR;"
+                        r" watchable until \d{4}-\d\d-\d\d \d\d:\d\d.*\.", bought), bought
     purchases = section_rows(driver, "Pay-per-view purchases")
     assert len(purchases) == 1, purchases
     assert purchases[0][1:4] == [f"{PREMIERE} (48h rental)", f"movie:{premiere_id(driver)}", "3.99 EUR"], purchases
@@ -652,7 +655,7 @@ def test_vod_movies_export_import(driver, server, story, http, tmp_path):
     titles = [r[0] for r in table_rows(table)]
     assert not driver.find_elements(By.CSS_SELECTOR, ".pagination a[rel=next]"), "more than one page of movies"
     assert set(DEMO_MOVIES + [PREMIERE]) <= set(titles), titles
-    export = wait(driver).until(EC.presence_of_element_located((By.XPATH, "//a[contains(concat(' ', @class, ' '), ' button ')][normalize-space(.)='Export (CSV)']")))
+    export = wait(driver).until(EC.presence_of_element_located((By.XPATH, BUTTON_LINK.format("Export (CSV)"))))
     href = export.get_attribute("href")
     assert urlsplit(href).path == "/cms/movies/export.csv", href
     r = http.get(href, cookies={SESSION_COOKIE: driver.get_cookie(SESSION_COOKIE)["value"]},
