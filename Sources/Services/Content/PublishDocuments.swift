@@ -89,13 +89,19 @@ extension PublishService {
             rootIDs.formUnion(ppvSeasons.compactMap(\.parentID))
         }
         var roots: [VoDItemModel] = []
-        for chunk in Array(rootIDs).chunked(500) {
-            roots += try await VoDItemModel.query(on: env.db).filter(\.$id ~~ chunk).filter(\.$kind == root.rawValue).filter(\.$enabled == true).all()
+        if rootIDs.count > 5000 {
+            // Most of the catalogue: one scan beats hundreds of IN lists.
+            roots = try await VoDItemModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$kind == root.rawValue).filter(\.$enabled == true).all()
+                .filter { rootIDs.contains($0.id!) }
+        } else {
+            for chunk in Array(rootIDs).chunked(500) {
+                roots += try await VoDItemModel.query(on: env.db).filter(\.$id ~~ chunk).filter(\.$kind == root.rawValue).filter(\.$enabled == true).all()
+            }
         }
         roots.sort { ($0.searchTitle, $0.id!) < ($1.searchTitle, $1.id!) }
         // Children (and grandchildren for series), enabled, in order.
         var children: [Int: [VoDItemModel]] = [:]
-        var level = roots.compactMap(\.id)
+        var level = root.child == nil ? [] : roots.compactMap(\.id)
         var all = roots
         while !level.isEmpty {
             var next: [Int] = []

@@ -125,12 +125,14 @@ public enum PublishService {
         p.itemCount = count
         p.publishedAt = env.now
         p.publishedBy = actor.label
+        // Copies first: if a bucket or folder refuses, the version is not recorded, so the next
+        // publish builds and copies it again instead of finding it "unchanged".
+        for target in targets { try await target.write(p, crmService: crmService) }
         try await env.write { db in
             try await p.create(on: db)
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: product.deploymentID, entityType: "publication", entityID: String(p.id!),
                                           action: "publish", after: ["productId": String(productID), "kind": kind, "version": String(p.version)])
         }
-        for target in targets { try await target.write(p, crmService: crmService) }
         return Result(productID: productID, kind: kind, version: p.version, changed: true, items: count, bytes: p.byteSize, gzipBytes: p.gzipSize)
     }
 

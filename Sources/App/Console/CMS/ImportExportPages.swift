@@ -59,7 +59,7 @@ enum ImportExportPages {
             ? "Rows are matched by external_id, or by title and year when it is empty: a match updates that movie, anything else adds one."
             : "A row with season and episode empty is a series; with a season number, that season of the series; with both, that episode. Rows are matched by series title and numbers; a season or episode may follow its series in the same file."
         return FormVM(heading: "Import \(sheet.rawValue)",
-                      intro: "CSV (UTF-8) or Excel (.xlsx) with a header row: \(VoDImport.header(sheet).joined(separator: ", ")). Only \(sheet == .movies ? "title" : "series, season, episode and title") are required; a column you leave out keeps each item's value. \(how) Prices are written “EUR 3.99; USD 4.49”; pictures are fetched from http(s) URLs (PNG, JPEG or WebP, at most 2 MiB, the right ratio). Every row is checked first; if any is wrong nothing is imported.",
+                      intro: "CSV (UTF-8) or Excel (.xlsx) with a header row: \(VoDImport.header(sheet).joined(separator: ", ")). \(sheet == .movies ? "Only title is required" : "Only series, season, episode and title are required"); a column you leave out keeps each item's value. \(how) Prices are written “EUR 3.99; USD 4.49”; pictures are fetched from http(s) URLs (PNG, JPEG or WebP, at most 2 MiB, the right ratio). Every row is checked first; if any is wrong nothing is imported.",
                       action: "/cms/\(sheet.rawValue)/import", fields: [Field("file", "File", type: "file", required: true)],
                       submitLabel: "Check and import", cancelHref: "/cms/\(sheet.rawValue)", formError: error, multipart: true)
     }

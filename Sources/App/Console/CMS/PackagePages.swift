@@ -51,7 +51,7 @@ enum PackagePages {
     }
 
     /// One pickable item: id, the label shown, and a link to it.
-    struct Item { var id: Int; var number: Int? = nil; var name: String; var href: String
+    struct Item { var id: Int; var number: Int? = nil; var name: String; var href: String; var soldByPPV = false
         var label: String { number.map { "\($0) \(name)" } ?? name }
     }
 
@@ -68,14 +68,14 @@ enum PackagePages {
             let q = ChannelModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID)
             if let ids { q.filter(\.$id ~~ ids) }
             if let n = Int(needle) { q.filter(\.$number == n) } else if !needle.isEmpty { q.filter(\.$searchName, .custom("LIKE"), needle + "%") }
-            return try await q.sort(\.$number).limit(limit).all().map { Item(id: $0.id!, number: $0.number, name: $0.name, href: "/cms/channels/\($0.id!)") }
+            return try await q.sort(\.$number).limit(limit).all().map { Item(id: $0.id!, number: $0.number, name: $0.name, href: "/cms/channels/\($0.id!)", soldByPPV: $0.ppvRuleID != nil) }
         }
         let kinds = VoDKind.allCases.filter { $0.packageKind == s.kind }.map(\.rawValue)
         let q = VoDItemModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID).filter(\.$kind ~~ kinds)
         if let ids { q.filter(\.$id ~~ ids) }
         if !needle.isEmpty { q.filter(\.$searchTitle, .custom("LIKE"), needle + "%") }
         return try await q.sort(\.$searchTitle).sort(\.$id).limit(limit).all().map {
-            Item(id: $0.id!, name: $0.year > 0 ? "\($0.title) (\($0.year))" : $0.title, href: "\(s.base)/\($0.id!)")
+            Item(id: $0.id!, name: $0.year > 0 ? "\($0.title) (\($0.year))" : $0.title, href: "\(s.base)/\($0.id!)", soldByPPV: $0.ppvRuleID != nil)
         }
     }
 
@@ -123,9 +123,9 @@ enum PackagePages {
         let inside = try await items(req, ctx, s, ids: Array(ids.prefix(1000)), limit: 1000)
         let inPackage = Set(ids)
         // Candidates: the first 500 matches not in the package, among the first 2,000 matches.
-        let candidates = Array(try await items(req, ctx, s, search: search, limit: 2000).filter { !inPackage.contains($0.id) }.prefix(500))
-        let pickerIntro = search.isEmpty ? (candidates.count == 500 ? "The first 500 \(s.itemsNoun) not in the package; search to narrow." : nil)
-                                         : "\(s.capitalisedItems) starting with “\(search)”."
+        let candidates = Array(try await items(req, ctx, s, search: search, limit: 2000).filter { !inPackage.contains($0.id) && !$0.soldByPPV }.prefix(500))
+        let pickerIntro = (search.isEmpty ? (candidates.count == 500 ? "The first 500 \(s.itemsNoun) not in the package; search to narrow. " : "")
+                                          : "\(s.capitalisedItems) starting with “\(search)”. ") + "Items sold by pay-per-view are not offered."
         let vm = SectionsVM(heading: "\(s.packageNoun) — \(p.name)", intro: p.description.isEmpty ? nil : p.description,
                             buttons: [Button(label: s.packageNoun + "s", href: s.packagesPath, primary: false)], tabs: [],
                             sections: [
@@ -198,12 +198,15 @@ enum PPVRulePages {
     static func list(_ req: Request, _ s: CMSSection, error: DomainError? = nil) async throws -> Response {
         let ctx = try await req.cms()
         let rules = try await PPVService.rules(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, section: s.kind)
-        var sections = rules.map { r in
-            Section(title: r.name, intro: "Access for \(PPVService.describe(r)) after the purchase.", form: FormVM(heading: "", intro: nil, action: "\(s.base)/ppv-rules/\(r.id!)", fields: [
+        var sections = [Section(title: nil, table: .simple(["Rule Name", "Access after purchase"], rules.map { r in
+            Row(cells: [Cell(r.name), Cell(PPVService.describe(r))], actions: [RowAction(label: "Delete", href: nil, postTo: "\(s.base)/ppv-rules/\(r.id!)/delete", danger: true)])
+        }, empty: "No rule yet."))]
+        sections += rules.map { r in
+            Section(title: "Edit \(r.name)", form: FormVM(heading: "", intro: nil, action: "\(s.base)/ppv-rules/\(r.id!)", fields: [
                 Field("name", "Rule Name", value: r.name, required: true),
                 Field("unit", "Rule type", type: "select", options: unitOptions(r.unit)),
                 Field("count", "Number of", type: "number", value: String(r.count), required: true),
-            ], submitLabel: "Save rule", cancelHref: nil, formError: nil), actions: [RowAction(label: "Delete rule", href: nil, postTo: "\(s.base)/ppv-rules/\(r.id!)/delete", danger: true)])
+            ], submitLabel: "Save rule", cancelHref: nil, formError: nil))
         }
         var add = FormVM(heading: "", intro: nil, action: "\(s.base)/ppv-rules", fields: [
             Field("name", "Rule Name", help: "The name the app shows, e.g. “48h rental”.", required: true),

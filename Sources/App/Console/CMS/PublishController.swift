@@ -31,9 +31,14 @@ enum PublishController {
                                        }, empty: "No product yet.")),
                                        Section(title: "History", table: .simple(["Published", "Product", "Document", "Version", "Items", "Size", "gzip", "By"], history.map { p in
                                            Row(cells: [Cell(ctx.dates.string(p.publishedAt)), Cell(products[p.productID] ?? "#\(p.productID)"), Cell(p.kind), Cell("v\(p.version)", mono: true),
-                                                       Cell(String(p.itemCount)), Cell("\(p.byteSize / 1024) KiB"), Cell("\(max(1, p.gzipSize / 1024)) KiB"), Cell(p.publishedBy)], actions: [])
+                                                       Cell(String(p.itemCount)), Cell(size(p.byteSize)), Cell(size(p.gzipSize)), Cell(p.publishedBy)], actions: [])
                                        }, empty: "Nothing published yet."))])
         return try await Layout.render(req, "sections", title: "Publish", vm)
+    }
+
+    /// "840 B", "12 KiB", "1.7 MiB"
+    static func size(_ bytes: Int) -> String {
+        bytes < 1024 ? "\(bytes) B" : bytes < 1024 * 1024 ? "\(bytes / 1024) KiB" : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
     }
 
     static func publish(_ req: Request) async throws -> Response {

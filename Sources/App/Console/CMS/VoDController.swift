@@ -388,14 +388,16 @@ enum VoDController {
                             Cell(c.durationSeconds > 0 ? VoDRules.formatDuration(c.durationSeconds) : "—"), Cell(c.enabled ? "Enabled" : "Disabled", badge: c.enabled ? "ok" : "muted")],
                     actions: [RowAction(label: "Edit", href: "\(s.base)/\(c.id!)", postTo: nil, danger: false)])
             }
-            var t = TableVM.simple([child.numberLabel.replacingOccurrences(of: " number", with: ""), child.label, "Duration", "Status"], rows, empty: "No \(child.label.lowercased()) yet.")
+            var t = TableVM.simple(["No.", child.label, "Duration", "Status"], rows, empty: "No \(child.label.lowercased()) yet.")
             t.buttons = [Button(label: child == .episode ? "Add Episodes" : "Add \(child.label)", href: "\(s.base)/new?parent=\(m.id!)", primary: true)]
             sections.append(Section(title: plural, table: t))
         }
         sections.append(Section(title: "Delete", actions: [RowAction(label: "Delete \(kind.label.lowercased())…", href: "\(s.base)/\(m.id!)/delete", postTo: nil, danger: true)]))
         var buttons = [Button(label: s.label, href: s.base, primary: false)]
         for ancestor in chain.dropFirst().reversed() { buttons.append(Button(label: ancestor.title, href: "\(s.base)/\(ancestor.id!)", primary: false)) }
-        let title = kind.parent == nil ? m.title : "\(kind.label) \(m.number == 0 ? "" : "\(m.number) — ")\(m.title)"
+        // "Season 2 — The Dam", but not "Season 1 — Season 1".
+        let numbered = "\(kind.label) \(m.number)"
+        let title = kind.parent == nil || m.number == 0 || m.title == numbered ? m.title : "\(numbered) — \(m.title)"
         let page = SectionsVM(heading: title, intro: intro, buttons: buttons, tabs: [], sections: sections)
         return try await Layout.render(req, "sections", title: m.title, page, status: status)
     }
