@@ -46,6 +46,12 @@ private actor RecordingS3: OutboundHTTP {
         return (r.status, String(decoding: r.body, as: UTF8.self))
     }
 
+    nonisolated func download(url: String, headers: [(String, String)], to file: URL, maxBytes: Int64, timeout: TimeInterval) async throws -> (status: Int, headers: [(String, String)], bytes: Int64) {
+        let r = try await fetch(method: "GET", url: url, headers: headers, body: nil, maxBytes: Int(maxBytes), timeout: timeout)
+        try Data(r.body).write(to: file)
+        return (r.status, r.headers, Int64(r.body.count))
+    }
+
     func fetch(method: String, url: String, headers: [(String, String)], body: [UInt8]?, maxBytes: Int, timeout: TimeInterval) async throws -> OutboundResponse {
         calls.append(Call(method: method, url: url, headers: headers, body: body))
         return OutboundResponse(status: status, headers: [("Content-Type", "application/xml")], body: Array(answer.utf8))

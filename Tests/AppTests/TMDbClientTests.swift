@@ -166,6 +166,11 @@ import Vapor
             throw Refused(url: url)
         }
 
+        func download(url: String, headers: [(String, String)], to file: URL, maxBytes: Int64, timeout: TimeInterval) async throws -> (status: Int, headers: [(String, String)], bytes: Int64) {
+            _ = try await fetch(method: "GET", url: url, headers: headers, body: nil, maxBytes: Int(maxBytes), timeout: timeout)
+            return (0, [], 0)
+        }
+
         func fetch(method: String, url: String, headers: [(String, String)], body: [UInt8]?, maxBytes: Int, timeout: TimeInterval) async throws -> OutboundResponse {
             switch kind {
             case .timeout: throw OutboundTimeout()

@@ -13,6 +13,7 @@ public func registerCommands(_ app: Application) {
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(AdminCommands(), as: "admin")
     app.asyncCommands.use(LedgerCommands(), as: "ledger")
+    app.asyncCommands.use(EPGCommands(), as: "epg")
 }
 
 /// `tvms serve`: HTTP server with in-process workers and scheduler. Wraps Vapor's own serve

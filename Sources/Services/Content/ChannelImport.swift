@@ -113,7 +113,7 @@ public enum ChannelImport {
             let c = current ?? ChannelModel()
             let before = current.map(ChannelService.snapshot)
             let was = current.map(fingerprint)
-            if current == nil { c.deploymentID = deploymentID; c.epgChannelID = "" }
+            if current == nil { c.deploymentID = deploymentID; c.epgChannelID = ""; c.epgShiftMinutes = 0 }
             ChannelService.apply(input, to: c)
             if let was, was == fingerprint(c), logo == nil { result.unchanged += 1; continue }
             let oldLogo = logo == nil ? nil : c.logoID

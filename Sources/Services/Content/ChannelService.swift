@@ -104,7 +104,7 @@ public enum ChannelService {
         let c = existing ?? ChannelModel()
         let before = existing.map(snapshot)
         c.deploymentID = deploymentID
-        if existing == nil { c.epgChannelID = "" }
+        if existing == nil { c.epgChannelID = ""; c.epgShiftMinutes = 0 }
         apply(input, to: c)
         let oldLogo = (logo != nil || input.removeLogo) ? c.logoID : nil
         if input.removeLogo { c.logoID = nil }

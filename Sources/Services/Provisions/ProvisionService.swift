@@ -9,6 +9,9 @@ public protocol OutboundHTTP: Sendable {
     /// A request whose answer is bytes (images, documents); an answer longer than `maxBytes`
     /// throws `OutboundTooLarge` instead of being kept.
     func fetch(method: String, url: String, headers: [(String, String)], body: [UInt8]?, maxBytes: Int, timeout: TimeInterval) async throws -> OutboundResponse
+    /// A GET whose answer is streamed into a file (large guides), stopped past `maxBytes`
+    /// (`OutboundTooLarge`) or `timeout` (`OutboundTimeout`). The body is written only for a 2xx.
+    func download(url: String, headers: [(String, String)], to file: URL, maxBytes: Int64, timeout: TimeInterval) async throws -> (status: Int, headers: [(String, String)], bytes: Int64)
 }
 
 public struct OutboundResponse: Sendable {

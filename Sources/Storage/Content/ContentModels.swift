@@ -73,6 +73,8 @@ public final class ChannelModel: Model, @unchecked Sendable {
     /// The EPG link (filled by the EPG importer's channel matching).
     @OptionalField(key: "epg_source_id") public var epgSourceID: Int?
     @Field(key: "epg_channel_id") public var epgChannelID: String
+    /// Minutes added to the linked guide's times for this channel (on top of the source's shift).
+    @Field(key: "epg_shift_minutes") public var epgShiftMinutes: Int
     @Field(key: "enabled") public var enabled: Bool
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?

@@ -168,5 +168,6 @@ public enum StorageMigrations {
         M0013_CreateChannels(),
         M0014_CreatePublications(),
         M0015_CreateVoD(),
+        M0016_CreateEPG(),
     ]
 }

@@ -1,0 +1,78 @@
+import FluentKit
+import SQLKit
+
+/// EPG sources, their import runs, their channels and programmes.
+struct M0016_CreateEPG: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await db.schema(EPGSourceModel.schema)
+            .field("id", .int64, .identifier(auto: true))
+            .field("deployment_id", .uuid, .required, .references(DeploymentModel.schema, "id", onDelete: .cascade))
+            .field("name", .string, .required)
+            .field("url", .string, .required)
+            .field("time_shift_minutes", .int, .required)
+            .field("zone", .string, .required)
+            .field("refresh_hour", .int)
+            .field("retention_days", .int, .required)
+            .field("enabled", .bool, .required)
+            .field("etag", .string, .required)
+            .field("last_modified", .string, .required)
+            .field("active_import_id", .int64)
+            .field("created_at", .datetime)
+            .unique(on: "deployment_id", "name")
+            .create()
+        try await db.schema(EPGImportModel.schema)
+            .field("id", .int64, .identifier(auto: true))
+            .field("source_id", .int64, .required, .references(EPGSourceModel.schema, "id", onDelete: .cascade))
+            .field("status", .string, .required)
+            .field("message", .string, .required)
+            .field("warnings", .string, .required)
+            .field("started_at", .datetime, .required)
+            .field("finished_at", .datetime)
+            .field("bytes", .int64, .required)
+            .field("channels", .int, .required)
+            .field("programmes", .int, .required)
+            .field("skipped", .int, .required)
+            .create()
+        try await db.sql.create(index: "epg_imports_source_idx").on(EPGImportModel.schema).column("source_id").column("id").run()
+        try await db.schema(EPGChannelModel.schema)
+            .field("id", .int64, .identifier(auto: true))
+            .field("source_id", .int64, .required, .references(EPGSourceModel.schema, "id", onDelete: .cascade))
+            .field("external_id", .string, .required)
+            .field("display_name", .string, .required)
+            .field("icon", .string, .required)
+            .field("programme_count", .int, .required)
+            .field("first_start", .datetime)
+            .field("last_stop", .datetime)
+            .unique(on: "source_id", "external_id")
+            .create()
+        try await db.schema(EPGProgrammeModel.schema)
+            .field("id", .int64, .identifier(auto: true))
+            .field("epg_channel_id", .int64, .required, .references(EPGChannelModel.schema, "id", onDelete: .cascade))
+            .field("import_id", .int64, .required)
+            .field("start", .datetime, .required)
+            .field("stop", .datetime, .required)
+            .field("title", .string, .required)
+            .field("title_lang", .string, .required)
+            .field("sub_title", .string, .required)
+            .field("description", .string, .required)
+            .field("categories", .string, .required)
+            .field("episode_ns", .string, .required)
+            .field("episode_onscreen", .string, .required)
+            .field("rating", .string, .required)
+            .field("icon", .string, .required)
+            .field("previously_shown", .bool, .required)
+            .field("is_new", .bool, .required)
+            .field("premiere", .bool, .required)
+            .create()
+        // Guide reads: a channel's programmes of one import by time.
+        try await db.sql.create(index: "epg_programmes_channel_idx").on(EPGProgrammeModel.schema).column("epg_channel_id").column("import_id").column("start").run()
+        try await db.sql.create(index: "epg_programmes_import_idx").on(EPGProgrammeModel.schema).column("import_id").run()
+        // Per-link shift on top of the source's (the channel's EPG link lives on the channel).
+        try await db.sql.alter(table: ChannelModel.schema).column("epg_shift_minutes", type: .int, .notNull, .default(0)).run()
+    }
+
+    func revert(on db: Database) async throws {
+        try await db.schema(ChannelModel.schema).deleteField("epg_shift_minutes").update()
+        for s in [EPGProgrammeModel.schema, EPGChannelModel.schema, EPGImportModel.schema, EPGSourceModel.schema] { try await db.schema(s).delete() }
+    }
+}

@@ -1,0 +1,139 @@
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import Testing
+import VaporTesting
+@testable import App
+@testable import Domain
+@testable import Services
+import Storage
+
+/// A guide of `channels` × `hours` one-hour programmes from `start` (UTC), titled "<tag> n".
+func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: String = "+0000", skipChannel: Int? = nil) -> String {
+    var s = #"<?xml version="1.0" encoding="UTF-8"?><tv generator-info-name="tests">"#
+    for c in 1...channels where c != skipChannel { s += #"<channel id="ch\#(c).example"><display-name>Channel \#(c)</display-name></channel>"# }
+    var cal = Calendar(identifier: .gregorian)
+    cal.timeZone = TimeZone(identifier: offset == "+0000" ? "UTC" : "GMT\(offset.prefix(3))")!
+    func t(_ d: Date) -> String {
+        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
+        return String(format: "%04d%02d%02d%02d%02d%02d \(offset)", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+    }
+    for c in 1...channels where c != skipChannel {
+        for h in 0..<hours {
+            let from = start.addingTimeInterval(Double(h) * 3600)
+            s += #"<programme start="\#(t(from))" stop="\#(t(from.addingTimeInterval(3600)))" channel="ch\#(c).example"><title>\#(tag) \#(h)</title><desc>About \#(tag) &amp; more.</desc><category>News</category></programme>"#
+        }
+    }
+    return s + "</tv>"
+}
+
+@Suite(.serialized) struct EPGImportTests {
+    func write(_ text: String, gzip: Bool = false) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tvms-test-\(UUID().uuidString).xml\(gzip ? ".gz" : "")")
+        try (gzip ? try PublishService.gzip(Data(text.utf8)) : Data(text.utf8)).write(to: url)
+        return url.path
+    }
+
+    func visible(_ app: Application, source: Int) async throws -> [EPGProgrammeModel] {
+        let s = try #require(try await EPGSourceModel.find(source, on: app.db))
+        guard let active = s.activeImportID else { return [] }
+        return try await EPGProgrammeModel.query(on: app.db).filter(\.$importID == active).sort(\.$start).all()
+    }
+
+    /// Import, re-import (new range replaces, the past stays), and failures that keep the guide.
+    @Test func importsReplacesByRangeAndKeepsTheGuideOnFailure() async throws {
+        try await withTVMS { app, clock in
+            let crm = try await DemoCRM(app)
+            var input = EPGSourceService.Input(name: "Test guide")
+            input.timeShiftMinutes = 60
+            let source = try await EPGSourceService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: nil, input: input)
+            let day = clock.now
+            let first = try await EPGImportService.importFile(crm.env, actor: crm.actor, sourceID: source.id!,
+                                                              path: try write(xmltvGuide(channels: 3, hours: 24, start: day, tag: "Old", offset: "+0100"), gzip: true))
+            #expect(first.status == "ok" && first.programmes == 72 && first.channels == 3, "\(first)")
+            var rows = try await visible(app, source: source.id!)
+            #expect(rows.count == 72 && rows.first?.start == day.addingTimeInterval(3600), "+0100 read as such, then the source's +60 minutes")
+            #expect(rows.first?.description == "About Old & more." && rows.first?.categories == "News")
+            let channels = try await EPGChannelModel.query(on: app.db).filter(\.$sourceID == source.id!).sort(\.$externalID).all()
+            #expect(channels.map(\.displayName) == ["Channel 1", "Channel 2", "Channel 3"] && channels[0].programmeCount == 24)
+
+            // A new file covers hours 12…36 (with the shift) of channels 1 and 2 only: the first
+            // import's hours 1…11 stay, the rest is replaced.
+            let second = try await EPGImportService.importFile(crm.env, actor: crm.actor, sourceID: source.id!,
+                                                               path: try write(xmltvGuide(channels: 3, hours: 24, start: day.addingTimeInterval(11 * 3600), tag: "New", skipChannel: 3)))
+            #expect(second.status == "ok" && second.programmes == 48)
+            rows = try await visible(app, source: source.id!)
+            let ch1 = try #require(channels.first { $0.externalID == "ch1.example" }).id!
+            let one = rows.filter { $0.epgChannelID == ch1 }
+            #expect(one.count == 11 + 24 && one.prefix(11).allSatisfy { $0.title.hasPrefix("Old") } && one.dropFirst(11).allSatisfy { $0.title.hasPrefix("New") })
+            #expect(rows.filter { $0.epgChannelID == channels[2].id! }.count == 24, "a channel the new file leaves out keeps its guide")
+            #expect(try await EPGProgrammeModel.query(on: app.db).count() == rows.count, "nothing of the old import is left behind")
+
+            // Broken files: the run says why, the guide stays as it was.
+            let before = rows.map(\.id)
+            let gz = try write(xmltvGuide(channels: 1, hours: 5, start: day, tag: "Cut"), gzip: true)
+            let data = try Data(contentsOf: URL(fileURLWithPath: gz))
+            try data.prefix(data.count - 20).write(to: URL(fileURLWithPath: gz))
+            let truncated = try await EPGImportService.importFile(crm.env, actor: crm.actor, sourceID: source.id!, path: gz)
+            #expect(truncated.status == "failed" && truncated.message.contains("truncated or damaged"))
+            let xxe = try await EPGImportService.importFile(crm.env, actor: crm.actor, sourceID: source.id!,
+                                                            path: try write(#"<!DOCTYPE tv [<!ENTITY x SYSTEM "file:///etc/passwd">]><tv><channel id="a"><display-name>&x;</display-name></channel></tv>"#))
+            #expect(xxe.status == "failed" && xxe.message.contains("declares entities"))
+            let html = try await EPGImportService.importFile(crm.env, actor: crm.actor, sourceID: source.id!, path: try write("<html><body>502 Bad Gateway</body></html>"))
+            #expect(html.status == "failed" && html.message.contains("not an XMLTV guide"))
+            // A failure half-way (after batches were written) leaves nothing behind either.
+            let big = xmltvGuide(channels: 2, hours: 3000, start: day, tag: "Big")
+            let late = try await EPGImportService.importFile(crm.env, actor: crm.actor, sourceID: source.id!, path: try write(String(big.dropLast(200))))
+            #expect(late.status == "failed" && late.message.contains("truncated"))
+            #expect(try await visible(app, source: source.id!).map(\.id) == before)
+            #expect(try await EPGProgrammeModel.query(on: app.db).count() == before.count)
+            let runs = try await EPGSourceService.runs(crm.env, sourceID: source.id!)
+            #expect(runs.map(\.status) == ["failed", "failed", "failed", "failed", "ok", "ok"])
+        }
+    }
+
+    /// A URL source downloads, imports, and next time asks with its validators: "not modified"
+    /// imports nothing.
+    @Test func urlSourcesUseConditionalGets() async throws {
+        try await withTVMS { app, clock in
+            let crm = try await DemoCRM(app)
+            let server = try await Application.make(.testing)
+            server.logger.logLevel = .error
+            let guide = try PublishService.gzip(Data(xmltvGuide(channels: 2, hours: 6, start: clock.now, tag: "Web").utf8))
+            let seen = NIOLockedValueBox<[String]>([])
+            server.get("guide.xml.gz") { req -> Response in
+                seen.withLockedValue { $0.append(req.headers.first(name: .ifNoneMatch) ?? "-") }
+                if req.headers.first(name: .ifNoneMatch) == "\"v1\"" { return Response(status: .notModified) }
+                var h = HTTPHeaders()
+                h.replaceOrAdd(name: .eTag, value: "\"v1\"")
+                return Response(status: .ok, headers: h, body: .init(data: guide))
+            }
+            server.get("missing.xml") { _ in Response(status: .notFound) }
+            try await server.server.start(address: .hostname("127.0.0.1", port: 0))
+            do {
+                let port = try #require(server.http.server.shared.localAddress?.port)
+                var input = EPGSourceService.Input(name: "Web guide")
+                input.url = "http://127.0.0.1:\(port)/guide.xml.gz"
+                let source = try await EPGSourceService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: nil, input: input)
+                let http = VaporOutboundHTTP(client: app.client)
+                let first = try await EPGSourceService.refresh(crm.env, http: http, actor: crm.actor, sourceID: source.id!)
+                #expect(first.status == "ok" && first.programmes == 12)
+                let again = try await EPGSourceService.refresh(crm.env, http: http, actor: crm.actor, sourceID: source.id!)
+                #expect(again.status == "unchanged")
+                #expect(seen.withLockedValue { $0 } == ["-", "\"v1\""])
+                #expect(try await visible(app, source: source.id!).count == 12)
+                input.url = "http://127.0.0.1:\(port)/missing.xml"
+                _ = try await EPGSourceService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: source.id!, input: input)
+                let missing = try await EPGSourceService.refresh(crm.env, http: http, actor: crm.actor, sourceID: source.id!)
+                #expect(missing.status == "failed" && missing.message.contains("HTTP 404"))
+                #expect(try await visible(app, source: source.id!).count == 12)
+            } catch {
+                await server.server.shutdown()
+                try await server.asyncShutdown()
+                throw error
+            }
+            await server.server.shutdown()
+            try await server.asyncShutdown()
+        }
+    }
+}
