@@ -49,6 +49,10 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     var jobs = JobRegistry.platform()
     let publishTargets = try publishTargets(config, app: app)
     jobs.register(PublishService.jobKind) { try await PublishService.run($0, targets: publishTargets) }
+    let outbound = VaporOutboundHTTP(client: app.client)
+    jobs.register(EPGImportService.jobKind) { try await EPGJobs.runImport($0, http: outbound) }
+    jobs.register(EPGJobs.refreshDueKind) { try await EPGJobs.refreshDue($0, http: outbound) }
+    jobs.schedule(RecurringSchedule(name: "epg-refresh", jobKind: EPGJobs.refreshDueKind, interval: 300))
     overrides.registerJobs?(&jobs)
     app.tvms = TVMSState(config: config, clock: overrides.clock ?? .live, gate: WriteGate(), hasher: hasher,
                          subscriberHasher: subscriberHasher, jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics(),

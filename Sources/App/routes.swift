@@ -34,6 +34,7 @@ func routes(_ app: Application) throws {
     VoDController.register(signedIn)
     MetadataPages.register(signedIn)
     ImportExportPages.register(signedIn)
+    EPGController.register(signedIn)
     PublishController.register(app, console: signedIn)
     PortalController.register(signedIn)
 }

@@ -136,4 +136,41 @@ func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: Str
             try await server.asyncShutdown()
         }
     }
+
+    /// The console: add a guide, upload a file (imported now), see runs and channels; "Import
+    /// now" queues a job; a bad file is reported and changes nothing.
+    @Test func consoleAddsAGuideAndImportsUploads() async throws {
+        try await withTVMS { app, clock in
+            _ = try await DemoCRM(app)
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let bad = try await b.post("/cms/epg", [("name", ""), ("url", "ftp://x"), ("zone", "Mars/Olympus"), ("refreshHour", "25")])
+            #expect(bad.status == .unprocessableEntity && bad.body.string.contains("must be an http(s) URL") && bad.body.string.contains("not a time zone name"))
+            let made = try await b.post("/cms/epg", [("name", "Uploads"), ("url", ""), ("zone", "UTC"), ("timeShiftMinutes", "0"), ("retentionDays", "7"), ("enabled", "on")])
+            let page = try #require(made.headers.first(name: .location))
+            let ok = try await b.upload(page + "/upload", files: [("file", "guide.xml.gz", try PublishService.gzip(Data(xmltvGuide(channels: 2, hours: 10, start: clock.now, tag: "Up").utf8)))])
+            #expect(ok.status == .seeOther)
+            let shown = try await b.get(page).body.string
+            #expect(shown.contains("Imported guide.xml.gz: 20 programmes on 2 channels.") && shown.contains("ch2.example") && shown.contains("Channel 2"))
+            let broken = try await b.upload(page + "/upload", files: [("file", "broken.xml", Data("<tv><programme".utf8))])
+            #expect(broken.status == .seeOther)
+            #expect(try await b.get(page).body.string.contains("broken.xml was not imported: The document ends inside a tag"))
+            #expect(try await EPGProgrammeModel.query(on: app.db).count() == 20)
+
+            let web = try await b.post("/cms/epg", [("name", "Web"), ("url", "https://guides.example/tv.xml.gz"), ("zone", "Europe/Amsterdam"), ("refreshHour", "4"), ("retentionDays", "7")])
+            let webPage = try #require(web.headers.first(name: .location))
+            #expect(try await b.post(webPage + "/refresh").status == .seeOther)
+            let job = try #require(try await JobModel.query(on: app.db).filter(\.$kind == EPGImportService.jobKind).first())
+            #expect(job.payload.contains("\"sourceId\""))
+        }
+    }
+
+    /// The daily refresh hour is in the deployment's zone, across a DST change.
+    @Test func dailyRefreshInstantFollowsTheDeploymentZone() {
+        let zone = TimeZone(identifier: "Europe/Amsterdam")!
+        let f = ISO8601DateFormatter()
+        #expect(EPGJobs.lastRefreshInstant(hour: 4, zone: zone, now: f.date(from: "2026-07-01T05:00:00Z")!) == f.date(from: "2026-07-01T02:00:00Z"))
+        #expect(EPGJobs.lastRefreshInstant(hour: 4, zone: zone, now: f.date(from: "2026-07-01T01:00:00Z")!) == f.date(from: "2026-06-30T02:00:00Z"))
+        #expect(EPGJobs.lastRefreshInstant(hour: 4, zone: zone, now: f.date(from: "2026-12-01T05:00:00Z")!) == f.date(from: "2026-12-01T03:00:00Z"))
+    }
 }

@@ -139,3 +139,46 @@ public enum EPGSourceService {
         return EPGImportService.Summary(importID: run.id!, status: status, channels: 0, programmes: 0, skipped: 0, bytes: 0, warnings: [], message: message)
     }
 }
+
+/// Background EPG work: "Import now" from the console runs as a job (any node may download),
+/// and a check every five minutes refreshes the sources whose daily hour (in the deployment's
+/// time zone) has come since their last run.
+public enum EPGJobs {
+    public static let refreshDueKind = "epg.refresh-due"
+
+    struct Payload: Codable { var sourceId: Int }
+
+    public static func payload(sourceID: Int) -> String {
+        String(decoding: (try? JSONEncoder().encode(Payload(sourceId: sourceID))) ?? Data(), as: UTF8.self)
+    }
+
+    public static func runImport(_ ctx: JobContext, http: any OutboundHTTP) async throws -> String? {
+        guard let p = try? JSONDecoder().decode(Payload.self, from: Data(ctx.payload.utf8)) else { return "bad payload" }
+        let s = try await EPGSourceService.refresh(ctx.env, http: http, actor: .system("EPG import job"), sourceID: p.sourceId)
+        guard s.status != "failed" else { throw DomainError(.conflict, code: "epg_import_failed", s.message) }
+        return "\(s.status): \(s.message)"
+    }
+
+    /// The last moment at or before `now` when the daily refresh hour struck in `zone`.
+    public static func lastRefreshInstant(hour: Int, zone: TimeZone, now: Date) -> Date {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = zone
+        var c = cal.dateComponents([.year, .month, .day], from: now)
+        c.hour = hour
+        let today = cal.date(from: c) ?? now
+        return today <= now ? today : cal.date(byAdding: .day, value: -1, to: today) ?? today
+    }
+
+    public static func refreshDue(_ ctx: JobContext, http: any OutboundHTTP) async throws -> String? {
+        var done: [String] = []
+        for s in try await EPGSourceModel.query(on: ctx.env.db).filter(\.$enabled == true).filter(\.$url != "").all() {
+            guard let hour = s.refreshHour, let d = try await DeploymentModel.find(s.deploymentID, on: ctx.env.db) else { continue }
+            let due = lastRefreshInstant(hour: hour, zone: TimeZone(identifier: d.timeZone) ?? TimeZone(identifier: "UTC")!, now: ctx.env.now)
+            let last = try await EPGImportModel.query(on: ctx.env.db).filter(\.$sourceID == s.id!).sort(\.$id, .descending).first()
+            guard (last?.startedAt ?? .distantPast) < due else { continue }
+            let r = try await EPGSourceService.refresh(ctx.env, http: http, actor: .system("EPG daily refresh"), sourceID: s.id!)
+            done.append("\(s.name): \(r.status)")
+        }
+        return done.isEmpty ? "nothing due" : done.joined(separator: "; ")
+    }
+}

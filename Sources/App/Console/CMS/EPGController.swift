@@ -1,0 +1,175 @@
+import Domain
+import Fluent
+import Foundation
+import Services
+import Storage
+import Vapor
+
+/// CMS › Channels › EPG Urls: guide sources, their imports (by URL in the background, or an
+/// uploaded file now) and run history, and the channels each guide describes.
+enum EPGController {
+    static func register(_ console: any RoutesBuilder) {
+        let e = console.grouped("cms", "epg").grouped(RequirePermission(permission: .cms))
+        e.get(use: list)
+        e.post(use: create)
+        e.get(":id", use: show)
+        e.post(":id", use: update)
+        e.post(":id", "refresh", use: refresh)
+        e.on(.POST, ":id", "upload", body: .collect(maxSize: "200mb"), use: upload)
+    }
+
+    struct SourceForm: Content {
+        var name: String?; var url: String?; var zone: String?; var timeShiftMinutes: String?; var refreshHour: String?; var retentionDays: String?; var enabled: String?
+    }
+
+    static func fields(_ f: SourceForm) -> [Field] {
+        [Field("name", "Name", value: f.name ?? "", required: true),
+         Field("url", "XMLTV URL", value: f.url ?? "", help: "http(s), .xml or .xml.gz. Leave empty for a source you fill by uploading files."),
+         Field("zone", "Time zone of times without an offset", value: f.zone ?? "UTC", help: "XMLTV says UTC; some feeds mean local time (e.g. Europe/Amsterdam)."),
+         Field("timeShiftMinutes", "Time shift (minutes)", type: "number", value: f.timeShiftMinutes ?? "0", help: "Added to every programme, e.g. 60 for a feed an hour early."),
+         Field("refreshHour", "Daily refresh at (hour, deployment time)", type: "number", value: f.refreshHour ?? "4", help: "0–23; empty for by hand only."),
+         Field("retentionDays", "Keep past programmes (days)", type: "number", value: f.retentionDays ?? "7", help: "At least the longest catch-up of the linked channels is kept."),
+         Field("enabled", "Enabled", type: "checkbox", value: f.enabled ?? "on")]
+    }
+
+    static func input(_ f: SourceForm) throws -> EPGSourceService.Input {
+        func text(_ v: String?) -> String { (v ?? "").trimmingCharacters(in: .whitespaces) }
+        var i = EPGSourceService.Input(name: f.name ?? "")
+        i.url = text(f.url)
+        i.zone = text(f.zone).isEmpty ? "UTC" : text(f.zone)
+        guard let shift = Int(text(f.timeShiftMinutes).isEmpty ? "0" : text(f.timeShiftMinutes)) else { throw DomainError.validation(["timeShiftMinutes": "must be a whole number of minutes"]) }
+        i.timeShiftMinutes = shift
+        if text(f.refreshHour).isEmpty { i.refreshHour = nil }
+        else if let h = Int(text(f.refreshHour)) { i.refreshHour = h } else { throw DomainError.validation(["refreshHour": "must be an hour from 0 to 23"]) }
+        guard let days = Int(text(f.retentionDays).isEmpty ? "7" : text(f.retentionDays)) else { throw DomainError.validation(["retentionDays": "must be a number of days"]) }
+        i.retentionDays = days
+        i.enabled = Bool(checkbox: f.enabled)
+        return i
+    }
+
+    static func runCells(_ r: EPGImportModel?, _ ctx: CRMContext) -> [Cell] {
+        guard let r else { return [Cell("never", badge: "muted"), Cell("—")] }
+        let badge = ["ok": "ok", "unchanged": "ok", "running": "muted", "failed": "danger"][r.status] ?? "muted"
+        return [Cell(r.status, badge: badge), Cell("\(ctx.dates.string(r.startedAt)) · \(r.message)")]
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        return try await renderList(req, ctx, form: nil)
+    }
+
+    static func renderList(_ req: Request, _ ctx: CRMContext, form: FormVM?, status: HTTPStatus = .ok) async throws -> Response {
+        let sources = try await EPGSourceService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID)
+        var rows: [Row] = []
+        for s in sources {
+            let last = try await EPGSourceService.runs(ctx.env, sourceID: s.id!, limit: 1).first
+            let channels = try await EPGChannelModel.query(on: req.db).filter(\.$sourceID == s.id!).count()
+            rows.append(Row(cells: [Cell(s.name, href: "/cms/epg/\(s.id!)"), Cell(s.url.isEmpty ? "uploads" : s.url, mono: true), Cell("\(channels)")] + runCells(last, ctx),
+                            actions: [RowAction(label: "Open", href: "/cms/epg/\(s.id!)", postTo: nil, danger: false)]))
+        }
+        let vm = SectionsVM(heading: "EPG Urls", intro: "XMLTV guides, imported from their URL every day at the chosen hour or from uploaded files. A new import replaces what the file covers; past programmes it does not cover stay for catch-up. A failed import keeps the previous guide.",
+                            buttons: [Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
+                            sections: [Section(title: nil, table: .simple(["Source", "URL", "Channels", "Last run", ""], rows, empty: "No guide yet.")),
+                                       Section(title: "Add a guide", form: form ?? FormVM(heading: "", intro: nil, action: "/cms/epg", fields: fields(SourceForm()),
+                                                                                         submitLabel: "Add guide", cancelHref: nil, formError: nil))])
+        return try await Layout.render(req, "sections", title: "EPG Urls", vm, status: status)
+    }
+
+    static func create(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let f = try req.content.decode(SourceForm.self)
+        do {
+            let s = try await EPGSourceService.save(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: nil, input: try input(f))
+            req.flash(.success, "\(s.name) added." + (s.url.isEmpty ? " Upload a guide file below." : " Import it now, or wait for the daily refresh."))
+            return req.redirect(to: "/cms/epg/\(s.id!)", redirectType: .normal)
+        } catch let e as DomainError where e.kind == .invalid {
+            var vm = FormVM(heading: "", intro: nil, action: "/cms/epg", fields: fields(f), submitLabel: "Add guide", cancelHref: nil, formError: nil)
+            vm.apply(e)
+            return try await renderList(req, ctx, form: vm, status: .unprocessableEntity)
+        }
+    }
+
+    static func show(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let s = try await EPGSourceService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        return try await renderSource(req, ctx, s, form: nil)
+    }
+
+    static func renderSource(_ req: Request, _ ctx: CRMContext, _ s: EPGSourceModel, form: FormVM?, status: HTTPStatus = .ok) async throws -> Response {
+        let runs = try await EPGSourceService.runs(ctx.env, sourceID: s.id!)
+        let channels = try await EPGChannelModel.query(on: req.db).filter(\.$sourceID == s.id!).sort(\.$displayName).limit(1000).all()
+        let f = SourceForm(name: s.name, url: s.url, zone: s.zone, timeShiftMinutes: String(s.timeShiftMinutes), refreshHour: s.refreshHour.map(String.init) ?? "",
+                           retentionDays: String(s.retentionDays), enabled: s.enabled ? "on" : nil)
+        var actions: [RowAction] = []
+        if !s.url.isEmpty { actions.append(RowAction(label: "Import now", href: nil, postTo: "/cms/epg/\(s.id!)/refresh", danger: false)) }
+        let history = runs.map { r in
+            Row(cells: [Cell(ctx.dates.string(r.startedAt))] + runCells(r, ctx).prefix(1) + [Cell(r.message), Cell("\(r.channels)"), Cell("\(r.programmes)"),
+                        Cell(r.finishedAt.map { String(format: "%.1f s", $0.timeIntervalSince(r.startedAt)) } ?? "…"),
+                        Cell(r.warnings.replacingOccurrences(of: "\n", with: "; "))], actions: [])
+        }
+        let vm = SectionsVM(heading: "EPG source — \(s.name)", intro: s.url.isEmpty ? "Filled by uploaded files." : "From \(s.url)" + (s.refreshHour.map { ", every day at \($0):00 (deployment time)." } ?? ", by hand."),
+                            buttons: [Button(label: "EPG Urls", href: "/cms/epg", primary: false)], tabs: [],
+                            sections: [
+                                Section(title: nil, actions: actions),
+                                Section(title: "Upload a guide file", form: FormVM(heading: "", intro: "XMLTV, plain or gzip, up to 200 MB here; larger guides import from a URL or with `tvms epg import --file`.",
+                                                                                   action: "/cms/epg/\(s.id!)/upload", fields: [Field("file", "File", type: "file", required: true)],
+                                                                                   submitLabel: "Import file", cancelHref: nil, formError: nil, multipart: true)),
+                                Section(title: "Runs", table: .simple(["Started", "Status", "Result", "Channels", "Programmes", "Took", "Warnings"], history, empty: "Not imported yet.")),
+                                Section(title: "Channels in this guide", intro: channels.count == 1000 ? "The first 1,000 by name." : nil,
+                                        table: .simple(["Guide channel id", "Name", "Programmes", "From", "Until"], channels.map { c in
+                                            Row(cells: [Cell(c.externalID, mono: true), Cell(c.displayName), Cell("\(c.programmeCount)"),
+                                                        Cell(c.firstStart.map(ctx.dates.string) ?? "—"), Cell(c.lastStop.map(ctx.dates.string) ?? "—")], actions: [])
+                                        }, empty: "No channel yet.")),
+                                Section(title: "Settings", form: form ?? FormVM(heading: "", intro: nil, action: "/cms/epg/\(s.id!)", fields: fields(f),
+                                                                                submitLabel: "Save guide", cancelHref: nil, formError: nil)),
+                            ])
+        return try await Layout.render(req, "sections", title: s.name, vm, status: status)
+    }
+
+    static func update(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let s = try await EPGSourceService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        let f = try req.content.decode(SourceForm.self)
+        do {
+            _ = try await EPGSourceService.save(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: s.id!, input: try input(f))
+            req.flash(.success, "Guide saved.")
+            return req.redirect(to: "/cms/epg/\(s.id!)", redirectType: .normal)
+        } catch let e as DomainError where e.kind == .invalid {
+            var vm = FormVM(heading: "", intro: nil, action: "/cms/epg/\(s.id!)", fields: fields(f), submitLabel: "Save guide", cancelHref: nil, formError: nil)
+            vm.apply(e)
+            return try await renderSource(req, ctx, s, form: vm, status: .unprocessableEntity)
+        }
+    }
+
+    /// Queues a download and import (a worker on any node runs it).
+    static func refresh(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let s = try await EPGSourceService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        try await ctx.env.write { db in
+            try await JobQueue.enqueue(on: db, kind: EPGImportService.jobKind, payload: EPGJobs.payload(sourceID: s.id!), runAt: ctx.env.now, now: ctx.env.now,
+                                       maxAttempts: 3, deploymentID: ctx.deploymentID)
+            try await AuditService.record(on: db, at: ctx.env.now, actor: ctx.actor, deploymentID: ctx.deploymentID, entityType: "epg_source", entityID: String(s.id!),
+                                          action: "queue_import", after: ["url": s.url])
+        }
+        req.flash(.success, "Import of \(s.name) queued; its result appears under Runs (and in Jobs).")
+        return req.redirect(to: "/cms/epg/\(s.id!)", redirectType: .normal)
+    }
+
+    struct Upload: Content { var file: File? }
+
+    /// Imports an uploaded guide now: the file is on this node only, so it is not queued.
+    static func upload(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let s = try await EPGSourceService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        guard let file = try req.content.decode(Upload.self).file, file.data.readableBytes > 0 else {
+            req.flash(.error, "Choose an XMLTV file (.xml or .xml.gz).")
+            return req.redirect(to: "/cms/epg/\(s.id!)", redirectType: .normal)
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tvms-epg-upload-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: path) }
+        try Data(buffer: file.data).write(to: path)
+        let r = try await EPGImportService.importFile(ctx.env, actor: ctx.actor, sourceID: s.id!, path: path.path)
+        if r.status == "ok" { req.flash(.success, "Imported \(file.filename): \(r.message).") } else { req.flash(.error, "\(file.filename) was not imported: \(r.message)") }
+        return req.redirect(to: "/cms/epg/\(s.id!)", redirectType: .normal)
+    }
+}
