@@ -1,6 +1,7 @@
 import Domain
 import FluentKit
 import Foundation
+import SQLKit
 import Storage
 
 /// The PPV rules and prices of the items in one document, loaded once.
@@ -43,28 +44,28 @@ extension PublishService {
 
     /// The fields every on-demand item shows in the apps. Stream URLs are not in it: apps ask for
     /// a signed URL when they play.
-    static func itemJSON(_ m: VoDItemModel, kind: VoDKind, ppv: PPVOffers) -> [String: Any] {
-        var out: [String: Any] = ["id": m.id!, "kind": m.kind, "title": m.title, "description": m.description, "ageRating": m.ageRating, "parental": m.parental,
-                                  "enabledForPlayback": kind.playable ? !m.streamURL.isEmpty : true]
+    static func itemJSON(_ m: VoDRow, kind: VoDKind, ppv: PPVOffers) -> [String: Any] {
+        var out: [String: Any] = ["id": m.id, "kind": m.kind, "title": m.title, "description": m.description, "ageRating": m.ageRating, "parental": m.parental,
+                                  "enabledForPlayback": kind.playable ? !m.streamUrl.isEmpty : true]
         if m.number != 0 { out["number"] = m.number }
         if m.year != 0 { out["year"] = m.year }
         if m.durationSeconds != 0 { out["durationSeconds"] = m.durationSeconds }
-        if kind.coverRatio != nil { out["cover"] = media(m.coverID) }
-        if kind.hasWideImage { out[kind == .episode || kind == .lesson || kind == .app ? "image" : "background"] = media(m.wideID) }
+        if kind.coverRatio != nil { out["cover"] = media(m.coverId) }
+        if kind.hasWideImage { out[kind == .episode || kind == .lesson || kind == .app ? "image" : "background"] = media(m.wideId) }
         for (key, value) in [("genres", m.genres), ("tags", m.tags)] where !value.isEmpty { out[key] = list(value) }
         for (key, value) in [("actors", m.actors), ("director", m.director), ("producer", m.producer), ("credits", m.credits), ("guestCast", m.guestCast),
-                             ("language", m.language), ("rating", m.rating), ("imdbId", m.imdbID), ("provider", m.provider)] where !value.isEmpty {
+                             ("language", m.language), ("rating", m.rating), ("imdbId", m.imdbId), ("provider", m.provider)] where !value.isEmpty {
             out[key] = value
         }
-        if !m.trailerURL.isEmpty { out["trailer"] = true }
-        if !m.subtitlesURL.isEmpty { out["subtitles"] = true }
+        if !m.trailerUrl.isEmpty { out["trailer"] = true }
+        if !m.subtitlesUrl.isEmpty { out["subtitles"] = true }
         if m.offlineViewing { out["offline"] = ["allowed": true, "days": m.offlineDays] }
-        if m.preroll || m.overlay || m.ticker || !m.vastURL.isEmpty { out["ads"] = ["preroll": m.preroll, "overlay": m.overlay, "ticker": m.ticker, "vast": !m.vastURL.isEmpty] }
+        if m.preroll || m.overlay || m.ticker || !m.vastUrl.isEmpty { out["ads"] = ["preroll": m.preroll, "overlay": m.overlay, "ticker": m.ticker, "vast": !m.vastUrl.isEmpty] }
         if m.pinned { out["pinned"] = true }
-        if let rule = m.ppvRuleID { out["ppv"] = ppv.json(ref: .vod(kind, m.id!), rule: rule) }
+        if let rule = m.ppvRuleId { out["ppv"] = ppv.json(ref: .vod(kind, m.id), rule: rule) }
         if kind == .app {
             var launch: [String: String] = [:]
-            for (platform, target) in [("android", m.launchAndroid), ("apple", m.launchApple), ("smarttv", m.launchSmartTV), ("web", m.launchWeb)] where !target.isEmpty {
+            for (platform, target) in [("android", m.launchAndroid), ("apple", m.launchApple), ("smarttv", m.launchSmarttv), ("web", m.launchWeb)] where !target.isEmpty {
                 launch[platform] = target
             }
             out["launch"] = launch
@@ -88,40 +89,45 @@ extension PublishService {
             let ppvSeasons = try await VoDItemModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$kind == VoDKind.season.rawValue).filter(\.$ppvRuleID != nil).all()
             rootIDs.formUnion(ppvSeasons.compactMap(\.parentID))
         }
-        var roots: [VoDItemModel] = []
+        // Plain rows, not Fluent models: a catalogue of 100,000 items decodes several times faster.
+        func rows(_ build: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [VoDRow] {
+            try await build(env.db.sql.select().columns(VoDRow.columns.map { SQLColumn($0) }).from(VoDItemModel.schema)
+                .where("deployment_id", .equal, deploymentID).where("enabled", .equal, true))
+                .all(decoding: VoDRow.self, with: SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase))
+        }
+        var roots: [VoDRow] = []
         if rootIDs.count > 5000 {
             // Most of the catalogue: one scan beats hundreds of IN lists.
-            roots = try await VoDItemModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$kind == root.rawValue).filter(\.$enabled == true).all()
-                .filter { rootIDs.contains($0.id!) }
+            roots = try await rows { $0.where("kind", .equal, root.rawValue) }.filter { rootIDs.contains($0.id) }
         } else {
             for chunk in Array(rootIDs).chunked(500) {
-                roots += try await VoDItemModel.query(on: env.db).filter(\.$id ~~ chunk).filter(\.$kind == root.rawValue).filter(\.$enabled == true).all()
+                roots += try await rows { $0.where("kind", .equal, root.rawValue).where("id", .in, chunk) }
             }
         }
-        roots.sort { ($0.searchTitle, $0.id!) < ($1.searchTitle, $1.id!) }
+        roots.sort { ($0.searchTitle, $0.id) < ($1.searchTitle, $1.id) }
         // Children (and grandchildren for series), enabled, in order.
-        var children: [Int: [VoDItemModel]] = [:]
-        var level = root.child == nil ? [] : roots.compactMap(\.id)
+        var children: [Int: [VoDRow]] = [:]
+        var level = root.child == nil ? [] : roots.map(\.id)
         var all = roots
         while !level.isEmpty {
             var next: [Int] = []
             for chunk in level.chunked(500) {
-                for c in try await VoDItemModel.query(on: env.db).filter(\.$parentID ~~ chunk).filter(\.$enabled == true).sort(\.$position).sort(\.$number).sort(\.$id).all() {
-                    children[c.parentID!, default: []].append(c)
-                    next.append(c.id!)
+                for c in try await rows({ $0.where("parent_id", .in, chunk) }).sorted(by: { ($0.position, $0.number, $0.id) < ($1.position, $1.number, $1.id) }) {
+                    children[c.parentId!, default: []].append(c)
+                    next.append(c.id)
                     all.append(c)
                 }
             }
             level = next
         }
-        let sold = all.filter { $0.ppvRuleID != nil }
-        let ppv = try await PPVOffers.load(env, deploymentID: deploymentID, refs: sold.map { ContentRef(kind: $0.kind, id: $0.id!) }, rules: sold.compactMap(\.ppvRuleID))
-        func node(_ m: VoDItemModel) -> [String: Any] {
+        let sold = all.filter { $0.ppvRuleId != nil }
+        let ppv = try await PPVOffers.load(env, deploymentID: deploymentID, refs: sold.map { ContentRef(kind: $0.kind, id: $0.id) }, rules: sold.compactMap(\.ppvRuleId))
+        func node(_ m: VoDRow) -> [String: Any] {
             let kind = VoDKind(rawValue: m.kind)!
             var out = itemJSON(m, kind: kind, ppv: ppv)
             if let child = kind.child {
                 let key = child == .season ? "seasons" : child == .episode ? "episodes" : child == .song ? "songs" : "lessons"
-                out[key] = (children[m.id!] ?? []).map(node)
+                out[key] = (children[m.id] ?? []).map(node)
             }
             return out
         }
@@ -134,13 +140,26 @@ extension PublishService {
             "kind": name,
             "items": roots.map { m -> [String: Any] in
                 var out = node(m)
-                out["grantedBy"] = (grantedBy[m.id!] ?? []).sorted()
-                out["access"] = grantedBy[m.id!] != nil ? "subscription" : "ppv"
-                if let l = m.levelID { out["levelId"] = l }
+                out["grantedBy"] = (grantedBy[m.id] ?? []).sorted()
+                out["access"] = grantedBy[m.id] != nil ? "subscription" : "ppv"
+                if let l = m.levelId { out["levelId"] = l }
                 return out
             },
         ]
         if root == .course { json["levels"] = levels }
         return (json, roots.count)
     }
+}
+
+/// The columns of an on-demand item that catalogue documents show, read without Fluent.
+struct VoDRow: Decodable {
+    static let columns = ["id", "kind", "parent_id", "number", "position", "title", "search_title", "description", "year", "duration_seconds", "genres", "tags",
+                          "actors", "director", "producer", "credits", "guest_cast", "language", "rating", "age_rating", "parental", "imdb_id", "provider",
+                          "stream_url", "trailer_url", "subtitles_url", "cover_id", "wide_id", "offline_viewing", "offline_days", "ppv_rule_id", "vast_url",
+                          "preroll", "overlay", "ticker", "pinned", "level_id", "launch_android", "launch_apple", "launch_smarttv", "launch_web"]
+    var id: Int, kind: String, parentId: Int?, number: Int, position: Int, title: String, searchTitle: String, description: String, year: Int
+    var durationSeconds: Int, genres: String, tags: String, actors: String, director: String, producer: String, credits: String, guestCast: String
+    var language: String, rating: String, ageRating: Int, parental: Bool, imdbId: String, provider: String, streamUrl: String, trailerUrl: String
+    var subtitlesUrl: String, coverId: UUID?, wideId: UUID?, offlineViewing: Bool, offlineDays: Int, ppvRuleId: Int?, vastUrl: String
+    var preroll: Bool, overlay: Bool, ticker: Bool, pinned: Bool, levelId: Int?, launchAndroid: String, launchApple: String, launchSmarttv: String, launchWeb: String
 }

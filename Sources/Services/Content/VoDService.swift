@@ -1,5 +1,6 @@
 import Domain
 import FluentKit
+import FluentSQL
 import Foundation
 import SQLKit
 import Storage
@@ -248,10 +249,9 @@ public enum VoDService {
         if let ppv = query.ppv { _ = ppv ? q.filter(\.$ppvRuleID != nil) : q.filter(\.$ppvRuleID == nil) }
         if let level = query.levelID { q.filter(\.$levelID == level) }
         if let after = query.after {
-            q.group(.or) { o in
-                o.filter(\.$searchTitle > after.title)
-                o.group(.and) { $0.filter(\.$searchTitle == after.title).filter(\.$id > after.id) }
-            }
+            // A row-value comparison, (title, id) > (…, …), walks the list index from the cursor on
+            // both databases; the equivalent OR of two conditions makes PostgreSQL filter instead.
+            q.filter(.sql(embed: "(\(ident: "search_title"), \(ident: "id")) > (\(bind: after.title), \(bind: after.id))"))
         }
         let rows = try await q.sort(\.$searchTitle).sort(\.$id).limit(query.limit + 1).all()
         return (Array(rows.prefix(query.limit)), rows.count > query.limit)
