@@ -173,4 +173,61 @@ func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: Str
         #expect(EPGJobs.lastRefreshInstant(hour: 4, zone: zone, now: f.date(from: "2026-07-01T01:00:00Z")!) == f.date(from: "2026-06-30T02:00:00Z"))
         #expect(EPGJobs.lastRefreshInstant(hour: 4, zone: zone, now: f.date(from: "2026-12-01T05:00:00Z")!) == f.date(from: "2026-12-01T03:00:00Z"))
     }
+
+    /// Exact id, same name and a remembered alias link by themselves; a close name is only
+    /// proposed; a rejection is remembered; a manual link and "Clear Link" always work.
+    @Test func matchingLinksTheSureOnesAndQueuesTheRest() async throws {
+        try await withTVMS { app, clock in
+            let crm = try await DemoCRM(app)
+            try await DemoData.loadContent(crm.env)
+            let source = try await EPGSourceService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: nil, input: .init(name: "Guide"))
+            let guide = """
+                <tv><channel id="news24.example"><display-name>City News 24 HD</display-name></channel>
+                <channel id="kids.example"><display-name>KC</display-name></channel>
+                <channel id="tyme.example"><display-name>Cartoon Tyme</display-name></channel>
+                <channel id="sport21.example"><display-name>Sports One 21</display-name></channel>
+                <programme start="20260101000000" stop="20260101010000" channel="news24.example"><title>x</title></programme></tv>
+                """
+            _ = try await EPGImportService.importFile(crm.env, actor: crm.actor, sourceID: source.id!, path: try write(guide))
+            func channel(_ name: String) async throws -> ChannelModel { try #require(try await ChannelModel.query(on: app.db).filter(\.$name == name).first()) }
+            let kids = try await channel("Kids Club")
+            kids.epgChannelID = "kids.example"
+            try await kids.save(on: app.db)
+
+            let r = try await EPGMatching.run(crm.env, actor: crm.actor, deploymentID: crm.deploymentID)
+            #expect(Set(r.linked.map { "\($0.channel)=\($0.method)" }) == ["City News 24=name", "Kids Club=id"], "\(r.linked)")
+            #expect(try await channel("City News 24").epgChannelID == "news24.example")
+            let pending = try await EPGMatching.pending(crm.env, actor: crm.actor, deploymentID: crm.deploymentID)
+            let cartoon = try await channel("Cartoon Time")
+            let proposal = try #require(pending.first { $0.channelID == cartoon.id! })
+            #expect(proposal.confidence < 1 && cartoon.epgSourceID == nil, "a close name is proposed, never applied")
+            let sportsOne = try await channel("Sports One").id!
+            #expect(!pending.contains { $0.channelID == sportsOne }, "Sports One never matches Sports One 21")
+
+            try await EPGMatching.accept(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, suggestionID: proposal.id!)
+            #expect(try await channel("Cartoon Time").epgChannelID == "tyme.example")
+            // Cleared and matched again: the accepted name is an alias now.
+            try await EPGMatching.clear(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, channelID: cartoon.id!)
+            #expect(try await channel("Cartoon Time").epgSourceID == nil)
+            let again = try await EPGMatching.run(crm.env, actor: crm.actor, deploymentID: crm.deploymentID)
+            #expect(again.linked.map(\.method) == ["alias"])
+
+            // A rejection is not proposed again; a manual link sets the shift.
+            let rest = try await EPGMatching.pending(crm.env, actor: crm.actor, deploymentID: crm.deploymentID)
+            if let any = rest.first {
+                try await EPGMatching.reject(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, suggestionID: any.id!)
+                _ = try await EPGMatching.run(crm.env, actor: crm.actor, deploymentID: crm.deploymentID)
+                #expect(try await !EPGMatching.pending(crm.env, actor: crm.actor, deploymentID: crm.deploymentID).contains { $0.channelID == any.channelID && $0.epgChannelID == any.epgChannelID })
+            }
+            let sports = try await channel("Sports One")
+            let g = try #require(try await EPGChannelModel.query(on: app.db).filter(\.$externalID == "sport21.example").first())
+            try await EPGMatching.link(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, channelID: sports.id!, epgChannelID: g.id!, shiftMinutes: -30)
+            #expect(try await channel("Sports One").epgShiftMinutes == -30)
+
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let page = try await b.get("/cms/epg/matching").body.string
+            #expect(page.contains("sport21.example") && page.contains("-30 min") && page.contains("Clear link"))
+        }
+    }
 }

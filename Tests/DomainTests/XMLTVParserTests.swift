@@ -103,3 +103,15 @@ import Testing
         #expect(warnings.count == 3, "\(warnings)")
     }
 }
+
+@Suite struct ChannelNameMatchingTests {
+    @Test func normalisesAndComparesNames() {
+        #expect(ChannelNameMatching.normalised("Das Érste HD") == "das erste")
+        #expect(ChannelNameMatching.normalised("Channel4") == ChannelNameMatching.normalised("Channel 4"))
+        #expect(ChannelNameMatching.similarity("2 ABC TV", "21 ABC TV") == 0, "numbers never blur")
+        #expect(ChannelNameMatching.similarity("BBC One", "BBC One +1") == 0, "a +1 channel is another channel")
+        #expect(ChannelNameMatching.similarity("City News 24", "City News 24 HD") == 1)
+        #expect(ChannelNameMatching.similarity("Cartoon Time", "Cartoon Tyme") > 0.5)
+        #expect(ChannelNameMatching.similarity("Cartoon Time", "Sports One") < 0.2)
+    }
+}

@@ -85,3 +85,27 @@ public final class EPGProgrammeModel: Model, @unchecked Sendable {
     @Field(key: "premiere") public var premiere: Bool
     public init() {}
 }
+
+/// An operator's "this name means that guide channel" (learnt when a suggestion is accepted).
+public final class EPGAliasModel: Model, @unchecked Sendable {
+    public static let schema = "epg_aliases"
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "deployment_id") public var deploymentID: UUID
+    /// The normalised channel name.
+    @Field(key: "alias") public var alias: String
+    @Field(key: "external_id") public var externalID: String
+    public init() {}
+}
+
+/// A fuzzy match waiting for a person: never applied on its own.
+public final class EPGSuggestionModel: Model, @unchecked Sendable {
+    public static let schema = "epg_suggestions"
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "deployment_id") public var deploymentID: UUID
+    @Field(key: "channel_id") public var channelID: Int
+    @Field(key: "epg_channel_id") public var epgChannelID: Int
+    @Field(key: "confidence") public var confidence: Double
+    /// pending, rejected
+    @Field(key: "status") public var status: String
+    public init() {}
+}

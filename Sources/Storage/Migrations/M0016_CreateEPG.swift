@@ -67,12 +67,30 @@ struct M0016_CreateEPG: AsyncMigration {
         // Guide reads: a channel's programmes of one import by time.
         try await db.sql.create(index: "epg_programmes_channel_idx").on(EPGProgrammeModel.schema).column("epg_channel_id").column("import_id").column("start").run()
         try await db.sql.create(index: "epg_programmes_import_idx").on(EPGProgrammeModel.schema).column("import_id").run()
+        try await db.schema(EPGAliasModel.schema)
+            .field("id", .int64, .identifier(auto: true))
+            .field("deployment_id", .uuid, .required, .references(DeploymentModel.schema, "id", onDelete: .cascade))
+            .field("alias", .string, .required)
+            .field("external_id", .string, .required)
+            .unique(on: "deployment_id", "alias")
+            .create()
+        try await db.schema(EPGSuggestionModel.schema)
+            .field("id", .int64, .identifier(auto: true))
+            .field("deployment_id", .uuid, .required, .references(DeploymentModel.schema, "id", onDelete: .cascade))
+            .field("channel_id", .int64, .required, .references(ChannelModel.schema, "id", onDelete: .cascade))
+            .field("epg_channel_id", .int64, .required, .references(EPGChannelModel.schema, "id", onDelete: .cascade))
+            .field("confidence", .double, .required)
+            .field("status", .string, .required)
+            .unique(on: "channel_id", "epg_channel_id")
+            .create()
         // Per-link shift on top of the source's (the channel's EPG link lives on the channel).
         try await db.sql.alter(table: ChannelModel.schema).column("epg_shift_minutes", type: .int, .notNull, .default(0)).run()
     }
 
     func revert(on db: Database) async throws {
         try await db.schema(ChannelModel.schema).deleteField("epg_shift_minutes").update()
-        for s in [EPGProgrammeModel.schema, EPGChannelModel.schema, EPGImportModel.schema, EPGSourceModel.schema] { try await db.schema(s).delete() }
+        for s in [EPGSuggestionModel.schema, EPGAliasModel.schema, EPGProgrammeModel.schema, EPGChannelModel.schema, EPGImportModel.schema, EPGSourceModel.schema] {
+            try await db.schema(s).delete()
+        }
     }
 }

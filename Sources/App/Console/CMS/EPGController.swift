@@ -16,6 +16,94 @@ enum EPGController {
         e.post(":id", use: update)
         e.post(":id", "refresh", use: refresh)
         e.on(.POST, ":id", "upload", body: .collect(maxSize: "200mb"), use: upload)
+        e.get("matching", use: matching)
+        e.post("matching", "run", use: runMatching)
+        e.post("matching", "link", use: manualLink)
+        e.post("matching", ":suggestion", "accept", use: accept)
+        e.post("matching", ":suggestion", "reject", use: reject)
+        e.post("matching", "channels", ":channel", "clear", use: clearLink)
+    }
+
+    // MARK: Matching
+
+    static func matching(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let pending = try await EPGMatching.pending(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID)
+        let channels = try await ChannelModel.query(on: req.db).filter(\.$deploymentID == ctx.deploymentID).sort(\.$number).limit(5000).all()
+        let byChannel = Dictionary(uniqueKeysWithValues: channels.map { ($0.id!, $0) })
+        let guides = try await EPGMatching.guideChannels(ctx.env, deploymentID: ctx.deploymentID)
+        let guideByID = Dictionary(uniqueKeysWithValues: guides.map { ($0.id!, $0) })
+        let sources = Dictionary(uniqueKeysWithValues: try await EPGSourceService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID).map { ($0.id!, $0.name) })
+        let review = pending.compactMap { p -> Row? in
+            guard let c = byChannel[p.channelID], let g = guideByID[p.epgChannelID] else { return nil }
+            return Row(cells: [Cell("\(c.number) \(c.name)"), Cell("\(g.displayName) (\(g.externalID), \(sources[g.sourceID] ?? ""))"), Cell("\(Int(p.confidence * 100)) %")],
+                       actions: [RowAction(label: "Accept", href: nil, postTo: "/cms/epg/matching/\(p.id!)/accept", danger: false),
+                                 RowAction(label: "Reject", href: nil, postTo: "/cms/epg/matching/\(p.id!)/reject", danger: true)])
+        }
+        let linked = channels.filter { $0.epgSourceID != nil }.map { c in
+            Row(cells: [Cell("\(c.number) \(c.name)"), Cell("\(c.epgChannelID) (\(sources[c.epgSourceID!] ?? "?"))", mono: true), Cell(c.epgShiftMinutes == 0 ? "—" : "\(c.epgShiftMinutes) min")],
+                actions: [RowAction(label: "Clear link", href: nil, postTo: "/cms/epg/matching/channels/\(c.id!)/clear", danger: true)])
+        }
+        let unlinked = channels.filter { $0.epgSourceID == nil }.count
+        let vm = SectionsVM(heading: "EPG matching", intro: "Run matching to link channels by their EPG id, a name you confirmed before, or the same name. Close names are only proposed: accept or reject them below. A manual link always wins. \(unlinked) channel(s) without a guide.",
+                            buttons: [Button(label: "EPG Urls", href: "/cms/epg", primary: false)], tabs: [],
+                            sections: [
+                                Section(title: nil, actions: [RowAction(label: "Run matching", href: nil, postTo: "/cms/epg/matching/run", danger: false)]),
+                                Section(title: "To review", table: .simple(["Channel", "Guide channel", "Confidence"], review, empty: "Nothing to review.")),
+                                Section(title: "Link by hand", form: FormVM(heading: "", intro: "Also sets the channel's own time shift (on top of the guide's).", action: "/cms/epg/matching/link", fields: [
+                                    Field("channel", "Channel", type: "select", options: channels.map { FieldOption(value: String($0.id!), label: "\($0.number) \($0.name)", selected: false) }),
+                                    Field("guide", "Guide channel", type: "select", options: guides.prefix(5000).map {
+                                        FieldOption(value: String($0.id!), label: "\($0.displayName) — \($0.externalID) (\(sources[$0.sourceID] ?? ""))", selected: false) }),
+                                    Field("shift", "Time shift (minutes)", type: "number", value: "0"),
+                                ], submitLabel: "Link", cancelHref: nil, formError: nil)),
+                                Section(title: "Linked channels", table: .simple(["Channel", "Guide channel", "Shift"], linked, empty: "No channel is linked yet.")),
+                            ])
+        return try await Layout.render(req, "sections", title: "EPG matching", vm)
+    }
+
+    static func runMatching(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        return try await req.flashing(redirectTo: "/cms/epg/matching") {
+            let r = try await EPGMatching.run(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID)
+            return "Linked \(r.linked.count) channel(s); \(r.suggested) to review."
+        }
+    }
+
+    struct LinkForm: Content { var channel: Int?; var guide: Int?; var shift: String? }
+
+    static func manualLink(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let f = try req.content.decode(LinkForm.self)
+        return try await req.flashing(redirectTo: "/cms/epg/matching") {
+            guard let channel = f.channel, let guide = f.guide else { throw DomainError.validation(["channel": "choose a channel and a guide channel"]) }
+            guard let shift = Int((f.shift ?? "0").isEmpty ? "0" : (f.shift ?? "0")) else { throw DomainError.validation(["shift": "must be a whole number of minutes"]) }
+            try await EPGMatching.link(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, channelID: channel, epgChannelID: guide, shiftMinutes: shift)
+            return "Linked."
+        }
+    }
+
+    static func accept(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        return try await req.flashing(redirectTo: "/cms/epg/matching") {
+            try await EPGMatching.accept(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, suggestionID: try req.parameters.require("suggestion", as: Int.self))
+            return "Linked; the name is remembered for next time."
+        }
+    }
+
+    static func reject(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        return try await req.flashing(redirectTo: "/cms/epg/matching") {
+            try await EPGMatching.reject(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, suggestionID: try req.parameters.require("suggestion", as: Int.self))
+            return "Rejected; it will not be proposed again."
+        }
+    }
+
+    static func clearLink(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        return try await req.flashing(redirectTo: "/cms/epg/matching") {
+            try await EPGMatching.clear(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, channelID: try req.parameters.require("channel", as: Int.self))
+            return "Link cleared."
+        }
     }
 
     struct SourceForm: Content {
@@ -68,7 +156,7 @@ enum EPGController {
                             actions: [RowAction(label: "Open", href: "/cms/epg/\(s.id!)", postTo: nil, danger: false)]))
         }
         let vm = SectionsVM(heading: "EPG Urls", intro: "XMLTV guides, imported from their URL every day at the chosen hour or from uploaded files. A new import replaces what the file covers; past programmes it does not cover stay for catch-up. A failed import keeps the previous guide.",
-                            buttons: [Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
+                            buttons: [Button(label: "EPG matching", href: "/cms/epg/matching", primary: true), Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
                             sections: [Section(title: nil, table: .simple(["Source", "URL", "Channels", "Last run", ""], rows, empty: "No guide yet.")),
                                        Section(title: "Add a guide", form: form ?? FormVM(heading: "", intro: nil, action: "/cms/epg", fields: fields(SourceForm()),
                                                                                          submitLabel: "Add guide", cancelHref: nil, formError: nil))])
