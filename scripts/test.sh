@@ -163,7 +163,7 @@ apt_lists_present() {
 
 install_debian_packages() {
     local missing=() p
-    for p in postgresql chromium chromium-driver; do
+    for p in postgresql chromium chromium-driver xmltv-util libxml2-utils; do
         pkg_installed "$p" || missing+=("$p")
     done
     if ! python_deps_ok && ! "$PYTHON" -m pip --version >/dev/null 2>&1; then

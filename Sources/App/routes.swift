@@ -36,5 +36,6 @@ func routes(_ app: Application) throws {
     ImportExportPages.register(signedIn)
     EPGController.register(signedIn)
     PublishController.register(app, console: signedIn)
+    EPGGuideController.register(app)
     PortalController.register(signedIn)
 }

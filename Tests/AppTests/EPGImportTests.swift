@@ -230,4 +230,71 @@ func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: Str
             #expect(page.contains("sport21.example") && page.contains("-30 min") && page.contains("Clear link"))
         }
     }
+
+    /// The guide for apps: a linked channel's programmes with its own shift, now/next, and an
+    /// XMLTV export that `tv_validate_file` (Debian's xmltv-util) accepts and our reader reads back.
+    @Test func guideOutputsForAProduct() async throws {
+        try await withTVMS { app, clock in
+            let crm = try await DemoCRM(app)
+            try await DemoData.loadContent(crm.env)
+            let source = try await EPGSourceService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: nil, input: .init(name: "Guide"))
+            let start = clock.now.addingTimeInterval(-2 * 3600)
+            let text = xmltvGuide(channels: 2, hours: 48, start: start, tag: "Show").replacingOccurrences(of: "<title>Show 3</title>",
+                with: "<title>Show 3 &amp; Friends</title><sub-title>Part 1</sub-title><episode-num system=\"xmltv_ns\">0.2.0/1</episode-num><new/>")
+            _ = try await EPGImportService.importFile(crm.env, actor: crm.actor, sourceID: source.id!, path: try write(text))
+            func channel(_ name: String) async throws -> ChannelModel { try #require(try await ChannelModel.query(on: app.db).filter(\.$name == name).first()) }
+            let guides = try await EPGChannelModel.query(on: app.db).sort(\.$externalID).all()
+            let one = try await channel("Demo One"), two = try await channel("Demo Two")
+            try await EPGMatching.link(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, channelID: one.id!, epgChannelID: guides[0].id!, shiftMinutes: 0)
+            try await EPGMatching.link(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, channelID: two.id!, epgChannelID: guides[1].id!, shiftMinutes: 30)
+            let d = try #require(try await DeploymentModel.find(crm.deploymentID, on: app.db))
+            let base = "/catalogue/\(d.crmService)/\(crm.basic.id!)"
+
+            let nn = try jsonObject(try await app.testing().sendRequest(.GET, base + "/now-next.json?channels=\(one.id!),\(two.id!)"))
+            let rows = try #require(nn["channels"] as? [[String: Any]])
+            #expect((rows[0]["now"] as? [String: Any])?["title"] as? String == "Show 2" && (rows[0]["next"] as? [String: Any])?["title"] as? String == "Show 3 & Friends")
+            #expect((rows[1]["now"] as? [String: Any])?["title"] as? String == "Show 1", "the +30 min link shows the earlier programme now")
+
+            let window = try jsonObject(try await app.testing().sendRequest(.GET, base + "/epg.json?channels=\(one.id!)&from=\(ISO8601DateFormatter().string(from: start))&to=\(ISO8601DateFormatter().string(from: start.addingTimeInterval(4 * 3600)))"))
+            let progs = try #require((window["channels"] as? [[String: Any]])?.first?["programmes"] as? [[String: Any]])
+            #expect(progs.count == 4 && progs[3]["episode"] as? String == "0.2.0/1" && progs[3]["new"] as? Bool == true && progs[0]["catchup"] as? Bool == false)
+            #expect(try await app.testing().sendRequest(.GET, base + "/epg.json?from=yesterday").status == .unprocessableEntity)
+
+            let xml = try await app.testing().sendRequest(.GET, base + "/epg.xml")
+            #expect(xml.status == .ok)
+            var parsed: [XMLTVProgramme] = []
+            var ids: [String] = []
+            let reader = XMLTVParser { e in
+                if case .programme(let p) = e { parsed.append(p) }
+                if case .channel(let c) = e { ids.append(c.id) }
+            }
+            try reader.feed(Array(xml.body.readableBytesView))
+            try reader.finish()
+            #expect(ids == ["ch1.democrm.tvms", "ch2.democrm.tvms"], "only channels with a guide")
+            #expect(parsed.count == 96 && parsed.contains { $0.title == "Show 3 & Friends" && $0.subTitle == "Part 1" })
+            let gz = try await app.testing().sendRequest(.GET, base + "/epg.xml.gz")
+            #expect(try PublishService.gunzip(Data(buffer: gz.body)) == Data(buffer: xml.body))
+
+            let validator = "/usr/bin/tv_validate_file"
+            if FileManager.default.isExecutableFile(atPath: validator) {
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("tvms-validate-\(UUID().uuidString).xml")
+                try Data(buffer: xml.body).write(to: file)
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: validator)
+                p.arguments = [file.path]
+                var env = ProcessInfo.processInfo.environment
+                env["XMLTV_SUPPLEMENT"] = "/usr/share/xmltv"
+                p.environment = env
+                let pipe = Pipe()
+                p.standardOutput = pipe
+                p.standardError = pipe
+                try p.run()
+                let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                p.waitUntilExit()
+                #expect(p.terminationStatus == 0, "tv_validate_file: \(output)")
+            } else {
+                Issue.record("tv_validate_file (Debian xmltv-util) is not installed; scripts/test.sh installs it")
+            }
+        }
+    }
 }
