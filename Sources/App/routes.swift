@@ -35,6 +35,7 @@ func routes(_ app: Application) throws {
     MetadataPages.register(signedIn)
     ImportExportPages.register(signedIn)
     EPGController.register(signedIn)
+    EPGBuilderController.register(signedIn)
     PublishController.register(app, console: signedIn)
     EPGGuideController.register(app)
     PortalController.register(signedIn)

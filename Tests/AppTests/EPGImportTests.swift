@@ -297,4 +297,45 @@ func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: Str
             }
         }
     }
+
+    /// Hand-made weekly slots are stored like imported programmes (same outputs), keep their
+    /// local time across a DST change, refuse overlaps; the overview counts them per day.
+    @Test func builderSlotsAndOverview() async throws {
+        try await withTVMS { app, clock in
+            let crm = try await DemoCRM(app)
+            try await DemoData.loadContent(crm.env)
+            let local = try #require(try await ChannelModel.query(on: app.db).filter(\.$name == "Local Channel").first())
+            // Amsterdam: summer time ends on Sunday 2026-10-25.
+            let zone = TimeZone(identifier: "Europe/Amsterdam")!
+            var slot = EPGBuilderService.Slot(title: "Town Hall", day: DateComponents(year: 2026, month: 10, day: 20), hour: 20, minute: 0, durationMinutes: 60)
+            slot.weekdays = [3, 5] // Tuesday, Thursday
+            slot.weeks = 2
+            let starts = EPGBuilderService.starts(slot, zone: zone)
+            let f = ISO8601DateFormatter()
+            #expect(starts == ["2026-10-20T18:00:00Z", "2026-10-22T18:00:00Z", "2026-10-27T19:00:00Z", "2026-10-29T19:00:00Z"].map { f.date(from: $0)! })
+
+            var b = Browser(app)
+            try await b.login("owner@demo.tvms", "demo1234")
+            let day = ISO8601DateFormatter()
+            day.formatOptions = [.withFullDate]
+            day.timeZone = zone
+            let today = day.string(from: clock.now)
+            let added = try await b.post("/cms/epg/builder", [("channel", String(local.id!)), ("title", "Morning Show"), ("date", today), ("time", "07:00"),
+                                                              ("duration", "90"), ("weeks", "1"), ("weekdays[]", "1"), ("weekdays[]", "2"), ("weekdays[]", "3"),
+                                                              ("weekdays[]", "4"), ("weekdays[]", "5"), ("weekdays[]", "6"), ("weekdays[]", "7")])
+            #expect(added.status == .seeOther)
+            let clash = try await b.post("/cms/epg/builder", [("channel", String(local.id!)), ("title", "Clash"), ("date", today), ("time", "08:00"), ("duration", "30")])
+            #expect(clash.status == .unprocessableEntity && clash.body.string.contains("Morning Show is already on Local Channel then"))
+            let linked = try #require(try await ChannelModel.find(local.id, on: app.db))
+            #expect(linked.epgChannelID == "builder-\(local.number)", "an unlinked channel takes the builder's guide")
+            let page = try await b.get("/cms/epg/builder?channel=\(local.id!)").body.string
+            #expect(page.components(separatedBy: "Morning Show").count - 1 >= 6)
+            let overview = try await b.get("/cms/epg/overview").body.string
+            #expect(overview.contains("EPG Builder · builder-\(local.number)") && overview.contains("N/A"))
+            let d = try #require(try await DeploymentModel.find(crm.deploymentID, on: app.db))
+            // Local Channel is in Basic's package: the hand-made guide is in its outputs.
+            let week = try jsonObject(try await app.testing().sendRequest(.GET, "/catalogue/\(d.crmService)/\(crm.basic.id!)/epg.json?channels=\(local.id!)&from=\(f.string(from: clock.now.addingTimeInterval(-86_400)))&to=\(f.string(from: clock.now.addingTimeInterval(8 * 86_400)))"))
+            #expect(((week["channels"] as? [[String: Any]])?.first?["programmes"] as? [[String: Any]])?.count == 7)
+        }
+    }
 }

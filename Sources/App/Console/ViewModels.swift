@@ -260,6 +260,9 @@ struct DateDisplay {
     }
 
     func string(_ date: Date?) -> String { date.map(formatter.string(from:)) ?? "—" }
+
+    /// "2026-11-25" in the same zone.
+    func dateString(_ date: Date) -> String { String(formatter.string(from: date).prefix(10)) }
 }
 
 // MARK: Detail pages: tabs and stacked sections

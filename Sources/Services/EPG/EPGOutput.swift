@@ -111,20 +111,7 @@ public enum EPGOutput {
         return "ch\(c.number).\(clean.isEmpty ? "tvms" : clean).tvms"
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: if scalar.value >= 0x20 || scalar == "\t" || scalar == "\n" { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { XMLText.escape(s) }
 
     /// Writes the product's guide as XMLTV into `file`, a channel at a time (memory stays flat),
     /// elements in the DTD's order so `tv_validate_file` accepts it; gzip-compressed when `gzip`.
@@ -202,5 +189,44 @@ extension Gzip {
             trailer.append(contentsOf: [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)])
         }
         try output.write(contentsOf: trailer)
+    }
+}
+
+/// Coverage of channels' guides for the EPG Overview.
+public enum EPGOverview {
+    public struct Summary: Sendable {
+        /// Programmes starting on each of the next seven days (deployment time), today first.
+        public var perDay: [Int]
+        /// Holes of more than five minutes between programmes in those seven days.
+        public var gaps: Int
+        public var until: Date?
+    }
+
+    public static func summarise(_ env: ServiceEnvironment, channels: [ChannelModel], zone: TimeZone) async throws -> [Int: Summary] {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = zone
+        let today = cal.startOfDay(for: env.now)
+        let end = cal.date(byAdding: .day, value: 7, to: today) ?? today
+        let links = try await EPGOutput.Links.load(env, channels: channels)
+        var out: [Int: Summary] = [:]
+        for c in channels where links.guide[c.id!] != nil {
+            let list = try await EPGOutput.programmes(env, channel: c, links: links, from: today, to: end)
+            var perDay = Array(repeating: 0, count: 7)
+            for p in list {
+                let day = cal.dateComponents([.day], from: today, to: cal.startOfDay(for: p.start)).day ?? -1
+                if (0..<7).contains(day) { perDay[day] += 1 }
+            }
+            var gaps = 0
+            var cursor = max(today, env.now)
+            for p in list where p.stop > cursor {
+                if p.start.timeIntervalSince(cursor) > 300 { gaps += 1 }
+                cursor = max(cursor, p.stop)
+            }
+            if end.timeIntervalSince(cursor) > 300 && !list.isEmpty { gaps += 1 }
+            let link = links.guide[c.id!]!
+            let last = try await EPGProgrammeModel.query(on: env.db).filter(\.$epgChannelID == link.epgChannelID).filter(\.$importID == link.importID).max(\.$stop)
+            out[c.id!] = Summary(perDay: perDay, gaps: list.isEmpty ? 0 : gaps, until: last.map { $0 + TimeInterval(c.epgShiftMinutes * 60) })
+        }
+        return out
     }
 }

@@ -249,6 +249,10 @@ enum EPGController {
     static func upload(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         let s = try await EPGSourceService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        guard s.name != EPGBuilderService.sourceName else {
+            req.flash(.error, "The EPG Builder's programmes are made by hand; upload guides into another source.")
+            return req.redirect(to: "/cms/epg/\(s.id!)", redirectType: .normal)
+        }
         guard let file = try req.content.decode(Upload.self).file, file.data.readableBytes > 0 else {
             req.flash(.error, "Choose an XMLTV file (.xml or .xml.gz).")
             return req.redirect(to: "/cms/epg/\(s.id!)", redirectType: .normal)
