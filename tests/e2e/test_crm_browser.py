@@ -12,15 +12,15 @@ import base64
 import calendar
 import re
 import uuid
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
-from browser import (BUTTON_LINK, body_text, choose, click_and_load, details, fill, flash,
-                     go, heading, login, path, shot, submit, tick, wait, wait_path)
+from browser import (body_text, button_link, choose, click_and_load, details, fill,
+                     flash, go, heading, login, path, query, shot, sidebar, submit, tick, wait,
+                     wait_path)
 
 DEMO_PRODUCT = "Basic Monthly"
 DEMO_PLAN = "1:1"              # Basic Monthly — 1 month (9.99 EUR, 10.99 USD)
@@ -43,23 +43,10 @@ def session(driver, server):
     login(driver, server)
 
 
-def sidebar(driver, href: str, label: str):
-    link = wait(driver).until(EC.element_to_be_clickable(
-        (By.CSS_SELECTOR, f'nav.sidebar a[href="{href}"]')), f"no sidebar link to {href}")
-    assert link.text.strip() == label, f"sidebar link {href} reads {link.text!r}"
-    click_and_load(driver, link)
-    wait_path(driver, href)
 
 
-def button_link(driver, label: str):
-    """Follow the page's a.button with exactly this text."""
-    button = wait(driver).until(EC.element_to_be_clickable((By.XPATH, BUTTON_LINK.format(label))),
-                                f"no a.button {label!r} on {driver.current_url}")
-    click_and_load(driver, button)
 
 
-def query(driver) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(driver.current_url).query)
 
 
 def form_with(driver, field: str, within: str = ""):

@@ -26,8 +26,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
 import htmlutil
-from browser import (BUTTON_LINK, body_text, click_and_load, details, fill, flash, go, heading,
-                     login, path, shot, submit, wait, wait_path)
+from browser import (body_text, button_link, click_and_load, details, fill, flash, go,
+                     heading, login, path, shot, sidebar, submit, wait, wait_path)
 from support import Console, form_action
 
 POSTPAID = "postpaid@demo.tvms"
@@ -63,18 +63,8 @@ def portal_login(driver, server, email: str, password: str = RESELLER_PASSWORD):
     wait_path(driver, "/portal")
 
 
-def sidebar(driver, href: str, label: str):
-    link = wait(driver).until(EC.element_to_be_clickable(
-        (By.CSS_SELECTOR, f'nav.sidebar a[href="{href}"]')), f"no sidebar link to {href}")
-    assert link.text.strip() == label, f"sidebar link {href} reads {link.text!r}"
-    click_and_load(driver, link)
-    wait_path(driver, href)
 
 
-def button_link(driver, label: str):
-    button = wait(driver).until(EC.element_to_be_clickable((By.XPATH, BUTTON_LINK.format(label))),
-                                f"no a.button {label!r} on {driver.current_url}")
-    click_and_load(driver, button)
 
 
 def section(driver, title: str):
