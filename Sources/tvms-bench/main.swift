@@ -10,7 +10,8 @@ import Vapor
 // Benchmarks whose results go into docs/BENCHMARKS.md:
 //   tvms-bench customers …   customer list and search at scale (scripts/bench/customers.sh)
 //   tvms-bench sales …       reseller sales per second through the business API (scripts/bench/sales.sh)
-//   tvms-bench publish …     publishing a product's channel catalogue at 1k/10k/20k channels (scripts/bench/publish.sh)
+//   tvms-bench publish …     publishing a product's catalogue at 1k/10k/20k channels (scripts/bench/publish.sh)
+//   tvms-bench epg-parse F   the XMLTV parser alone over a file (scripts/bench/epg.sh)
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
@@ -23,7 +24,10 @@ case "sales":
 case "publish":
     arguments.removeFirst()
     try await publishBench(arguments)
+case "epg-parse":
+    arguments.removeFirst()
+    try epgParseBench(arguments)
 default:
-    print("usage: tvms-bench customers|sales|publish [options]   (see Sources/tvms-bench)")
+    print("usage: tvms-bench customers|sales|publish|epg-parse [options]   (see Sources/tvms-bench)")
     exit(2)
 }
