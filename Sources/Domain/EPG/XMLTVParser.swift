@@ -138,19 +138,24 @@ public final class XMLTVParser {
     func run(final: Bool) throws {
         let lt = UInt8(ascii: "<")
         while position < buffer.count {
-            if buffer[position] != lt {
-                // Character data up to the next tag (or the end of what we have).
-                var end = position
-                while end < buffer.count && buffer[end] != lt { end += 1 }
-                if capture != nil { try appendText(buffer[position..<end]) }
-                else if stack.isEmpty && buffer[position..<end].contains(where: { $0 > 0x20 }) {
+            // Scans go through a raw pointer: per-byte access to a class's array would pay an
+            // exclusivity check and a bounds check on every byte of a gigabyte guide.
+            let start = position
+            let textEnd = buffer.withUnsafeBufferPointer { p -> Int in
+                var end = start
+                while end < p.count && p[end] != lt { end += 1 }
+                return end
+            }
+            if textEnd > start {
+                if capture != nil { try appendText(buffer[start..<textEnd]) }
+                else if stack.isEmpty && buffer[start..<textEnd].contains(where: { $0 > 0x20 }) {
                     throw fail(sawRoot ? "Text after the end of the document" : "Text before the document starts: this is not an XML guide")
                 }
-                position = end
+                position = textEnd
                 continue
             }
             // A markup token: find where it ends, or wait for more input.
-            guard let end = try tokenEnd(from: position) else {
+            guard let end = tokenEnd(from: position) else {
                 if buffer.count - position > Self.tokenLimit { throw fail("A tag longer than 1 MiB") }
                 if final { throw XMLTVError("The document ends inside a tag: the file is truncated.") }
                 return
@@ -162,52 +167,53 @@ public final class XMLTVParser {
 
     /// The index just past the markup starting at `start` ("<…>", "<!--…-->", "<![CDATA[…]]>"),
     /// or nil when the buffer does not hold all of it yet.
-    func tokenEnd(from start: Int) throws -> Int? {
-        let n = buffer.count
-        // Byte comparisons without allocating: this runs once per tag of a gigabyte guide.
-        func has(_ s: StaticString, at i: Int) -> Bool {
-            let len = s.utf8CodeUnitCount
-            guard i + len <= n else { return false }
-            return s.withUTF8Buffer { u in (0..<len).allSatisfy { buffer[i + $0] == u[$0] } }
-        }
-        func find(_ s: StaticString, from i: Int) -> Int? {
-            s.withUTF8Buffer { u in
-                var j = i
-                while j + u.count <= n {
-                    if buffer[j] == u[0] && (1..<u.count).allSatisfy({ buffer[j + $0] == u[$0] }) { return j + u.count }
-                    j += 1
+    func tokenEnd(from start: Int) -> Int? {
+        buffer.withUnsafeBufferPointer { p -> Int? in
+            let n = p.count
+            func has(_ s: StaticString, at i: Int) -> Bool {
+                let len = s.utf8CodeUnitCount
+                guard i + len <= n else { return false }
+                return s.withUTF8Buffer { u in (0..<len).allSatisfy { p[i + $0] == u[$0] } }
+            }
+            func find(_ s: StaticString, from i: Int) -> Int? {
+                s.withUTF8Buffer { u in
+                    var j = i
+                    while j + u.count <= n {
+                        if p[j] == u[0] && (1..<u.count).allSatisfy({ p[j + $0] == u[$0] }) { return j + u.count }
+                        j += 1
+                    }
+                    return nil
+                }
+            }
+            guard start + 1 < n else { return nil }
+            if p[start + 1] == UInt8(ascii: "!") {
+                if start + 9 > n { return nil }
+                if has("<!--", at: start) { return find("-->", from: start + 4) }
+                if has("<![CDATA[", at: start) { return find("]]>", from: start + 9) }
+                // A DOCTYPE: an internal subset ends at "]" followed by ">".
+                var i = start + 2, depth = 0
+                while i < n {
+                    switch p[i] {
+                    case UInt8(ascii: "["): depth += 1
+                    case UInt8(ascii: "]"): depth -= 1
+                    case UInt8(ascii: ">") where depth <= 0: return i + 1
+                    default: break
+                    }
+                    i += 1
                 }
                 return nil
             }
-        }
-        guard start + 1 < n else { return nil }
-        if buffer[start + 1] == UInt8(ascii: "!") {
-            if start + 9 > n { return nil }
-            if has("<!--", at: start) { return find("-->", from: start + 4) }
-            if has("<![CDATA[", at: start) { return find("]]>", from: start + 9) }
-            // A DOCTYPE: an internal subset ends at "]" followed by ">".
-            var i = start + 2, depth = 0
+            var i = start + 1
+            var quote: UInt8 = 0
             while i < n {
-                switch buffer[i] {
-                case UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "]"): depth -= 1
-                case UInt8(ascii: ">") where depth <= 0: return i + 1
-                default: break
-                }
+                let c = p[i]
+                if quote != 0 { if c == quote { quote = 0 } }
+                else if c == UInt8(ascii: ">") { return i + 1 }
+                else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") { quote = c }
                 i += 1
             }
             return nil
         }
-        var i = start + 1
-        var quote: UInt8 = 0
-        while i < n {
-            let c = buffer[i]
-            if quote != 0 { if c == quote { quote = 0 } }
-            else if c == UInt8(ascii: ">") { return i + 1 }
-            else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") { quote = c }
-            i += 1
-        }
-        return nil
     }
 
     func handleMarkup(_ token: ArraySlice<UInt8>) throws {
@@ -240,7 +246,8 @@ public final class XMLTVParser {
         while nameEnd < inner.endIndex && !isSpace(inner[nameEnd]) { nameEnd += 1 }
         let name = String(decoding: inner[inner.startIndex..<nameEnd], as: UTF8.self)
         guard !name.isEmpty else { throw fail("An empty tag name") }
-        let attributes = try parseAttributes(inner[nameEnd..<inner.endIndex])
+        // Only the elements whose attributes matter have them read.
+        let attributes = Self.withAttributes.contains(name) ? try parseAttributes(inner[nameEnd..<inner.endIndex]) : [:]
         if stack.isEmpty {
             guard !sawRoot else { throw fail("A second root element <\(name)>") }
             guard name == "tv" else { throw fail("The root element is <\(name)>, not <tv>: this is not an XMLTV guide") }
@@ -294,6 +301,8 @@ public final class XMLTVParser {
     /// Entity references resolved, bytes read in the document's encoding, whitespace runs
     /// collapsed, cut at `limit` characters.
     func decodeText(_ raw: some Collection<UInt8>, limit: Int) throws -> String {
+        // Most text has no reference, no run of whitespace and no Latin-1 byte: take it as is.
+        if !latin1, raw.count <= limit, let plain = plainText(raw) { lastCut = false; return plain }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(raw.count)
         var it = raw.makeIterator()
@@ -341,9 +350,22 @@ public final class XMLTVParser {
         return s.count > limit ? String(s.prefix(limit)) : s
     }
 
+    func plainText(_ raw: some Collection<UInt8>) -> String? {
+        var previousSpace = true
+        for c in raw {
+            if c == UInt8(ascii: "&") { return nil }
+            let space = isSpace(c)
+            if space && (previousSpace || c != 0x20) { return nil }
+            previousSpace = space
+        }
+        if previousSpace && !raw.isEmpty { return nil }
+        return String(validating: raw, as: UTF8.self)
+    }
+
     // MARK: Elements
 
     static let captured: Set<String> = ["display-name", "title", "sub-title", "desc", "category", "episode-num", "value"]
+    static let withAttributes: Set<String> = ["channel", "programme", "icon", "title", "episode-num"]
 
     func open(_ name: String, attributes: [String: String], parent: String?) throws {
         switch name {
