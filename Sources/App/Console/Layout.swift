@@ -37,7 +37,7 @@ enum Layout {
                 item("White Labelling", nil, .manageSystemUsers),
             ]),
             ("CMS", [item("Channels", "/cms/channels", .cms), item("UI Groups", "/cms/ui-groups", .cms), item("TV Packages", "/cms/packages", .cms),
-                     item("EPG Urls", "/cms/epg", .cms),
+                     item("EPG Urls", "/cms/epg", .cms), item("EPG Overview", "/cms/epg/overview", .cms), item("EPG Builder", "/cms/epg/builder", .cms),
                      item("Movies", "/cms/movies", .cms), item("Series", "/cms/series", .cms), item("Education", "/cms/education", .cms),
                      item("Music", "/cms/music", .cms), item("Apps", "/cms/apps", .cms), item("Import/Export", "/cms/import-export", .cms),
                      item("Publish", "/cms/publish", .cms), item("Transcoders", nil, .cms), item("Settings", "/cms/settings", .cms)]),

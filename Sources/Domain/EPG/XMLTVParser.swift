@@ -458,38 +458,51 @@ public final class XMLTVParser {
 /// XMLTV times: `YYYYMMDDhhmmss` (or a leading part of it, seconds and minutes optional)
 /// followed by an optional zone `+HHMM`, `-HHMM`, `Z`, `UTC`/`GMT` or a zone abbreviation.
 public enum XMLTVTime {
+    /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil-to-days), so a time
+    /// is parsed with arithmetic, not a Calendar (a guide has millions of them).
+    static func days(_ y: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y - 1 : y
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     public static func parse(_ text: String, defaultZone: TimeZone) -> Date? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        let digits = t.prefix { $0.isASCII && $0.isNumber }
-        guard digits.count >= 8 else { return nil }
-        let d = Array(digits.utf8).map { Int($0) - 48 }
+        var utf8 = Array(text.utf8)
+        while let f = utf8.first, f == 0x20 { utf8.removeFirst() }
+        var n = 0
+        while n < utf8.count, (48...57).contains(utf8[n]) { n += 1 }
+        guard n >= 8 else { return nil }
         func num(_ from: Int, _ len: Int) -> Int? {
-            guard from + len <= d.count else { return nil }
-            return d[from..<from + len].reduce(0) { $0 * 10 + $1 }
+            guard from + len <= n else { return nil }
+            var v = 0
+            for k in from..<from + len { v = v * 10 + Int(utf8[k] - 48) }
+            return v
         }
-        var c = DateComponents()
-        c.year = num(0, 4); c.month = num(4, 2); c.day = num(6, 2)
-        c.hour = num(8, 2) ?? 0; c.minute = num(10, 2) ?? 0; c.second = num(12, 2) ?? 0
-        guard let m = c.month, (1...12).contains(m), let day = c.day, (1...31).contains(day), c.hour! < 24, c.minute! < 60, c.second! < 61 else { return nil }
-        let rest = t.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
-        var zone = defaultZone
-        if !rest.isEmpty {
-            if rest == "Z" || rest.uppercased() == "UTC" || rest.uppercased() == "GMT" { zone = TimeZone(identifier: "UTC")! }
-            else if let sign = rest.first, sign == "+" || sign == "-" {
-                let hm = rest.dropFirst().filter { $0 != ":" }
-                guard hm.count == 4, let v = Int(hm) else { return nil }
-                let seconds = (v / 100 * 3600 + v % 100 * 60) * (sign == "-" ? -1 : 1)
-                guard abs(seconds) <= 14 * 3600, let z = TimeZone(secondsFromGMT: seconds) else { return nil }
-                zone = z
-            } else if let z = TimeZone(abbreviation: rest.uppercased()) {
-                zone = z
-            } else {
-                return nil
-            }
+        guard let year = num(0, 4), let month = num(4, 2), let day = num(6, 2), (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let hour = num(8, 2) ?? 0, minute = num(10, 2) ?? 0, second = num(12, 2) ?? 0
+        guard hour < 24, minute < 60, second < 61 else { return nil }
+        let local = TimeInterval(days(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+        let rest = String(decoding: utf8[n...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        if rest.isEmpty {
+            if defaultZone.identifier == "UTC" || defaultZone.identifier == "GMT" { return Date(timeIntervalSince1970: local) }
+            // Wall-clock time in a zone with DST: the offset at that instant (asked twice, so a
+            // time just after a change gets the offset in force then).
+            let guess = local - TimeInterval(defaultZone.secondsFromGMT(for: Date(timeIntervalSince1970: local)))
+            return Date(timeIntervalSince1970: local - TimeInterval(defaultZone.secondsFromGMT(for: Date(timeIntervalSince1970: guess))))
         }
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = zone
-        return cal.date(from: c)
+        if rest == "Z" || rest.uppercased() == "UTC" || rest.uppercased() == "GMT" { return Date(timeIntervalSince1970: local) }
+        if let sign = rest.first, sign == "+" || sign == "-" {
+            let hm = rest.dropFirst().filter { $0 != ":" }
+            guard hm.count == 4, let v = Int(hm) else { return nil }
+            let seconds = (v / 100 * 3600 + v % 100 * 60) * (sign == "-" ? -1 : 1)
+            guard abs(seconds) <= 14 * 3600 else { return nil }
+            return Date(timeIntervalSince1970: local - TimeInterval(seconds))
+        }
+        guard let z = TimeZone(abbreviation: rest.uppercased()) else { return nil }
+        return Date(timeIntervalSince1970: local - TimeInterval(z.secondsFromGMT(for: Date(timeIntervalSince1970: local))))
     }
 
     /// "20260101200000 +0000"

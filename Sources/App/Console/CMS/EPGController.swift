@@ -51,8 +51,9 @@ enum EPGController {
                                 Section(title: nil, actions: [RowAction(label: "Run matching", href: nil, postTo: "/cms/epg/matching/run", danger: false)]),
                                 Section(title: "To review", table: .simple(["Channel", "Guide channel", "Confidence"], review, empty: "Nothing to review.")),
                                 Section(title: "Link by hand", form: FormVM(heading: "", intro: "Also sets the channel's own time shift (on top of the guide's).", action: "/cms/epg/matching/link", fields: [
-                                    Field("channel", "Channel", type: "select", options: channels.map { FieldOption(value: String($0.id!), label: "\($0.number) \($0.name)", selected: false) }),
-                                    Field("guide", "Guide channel", type: "select", options: guides.prefix(5000).map {
+                                    Field("channel", "Channel", type: "select", options: [FieldOption(value: "", label: "Choose a channel", selected: true)]
+                                          + channels.map { FieldOption(value: String($0.id!), label: "\($0.number) \($0.name)", selected: false) }),
+                                    Field("guide", "Guide channel", type: "select", options: [FieldOption(value: "", label: "Choose a guide channel", selected: true)] + guides.prefix(5000).map {
                                         FieldOption(value: String($0.id!), label: "\($0.displayName) — \($0.externalID) (\(sources[$0.sourceID] ?? ""))", selected: false) }),
                                     Field("shift", "Time shift (minutes)", type: "number", value: "0"),
                                 ], submitLabel: "Link", cancelHref: nil, formError: nil)),
@@ -69,13 +70,13 @@ enum EPGController {
         }
     }
 
-    struct LinkForm: Content { var channel: Int?; var guide: Int?; var shift: String? }
+    struct LinkForm: Content { var channel: String?; var guide: String?; var shift: String? }
 
     static func manualLink(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         let f = try req.content.decode(LinkForm.self)
         return try await req.flashing(redirectTo: "/cms/epg/matching") {
-            guard let channel = f.channel, let guide = f.guide else { throw DomainError.validation(["channel": "choose a channel and a guide channel"]) }
+            guard let channel = Int(f.channel ?? ""), let guide = Int(f.guide ?? "") else { throw DomainError.validation(["channel": "choose a channel and a guide channel"]) }
             guard let shift = Int((f.shift ?? "0").isEmpty ? "0" : (f.shift ?? "0")) else { throw DomainError.validation(["shift": "must be a whole number of minutes"]) }
             try await EPGMatching.link(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, channelID: channel, epgChannelID: guide, shiftMinutes: shift)
             return "Linked."
@@ -156,7 +157,8 @@ enum EPGController {
                             actions: [RowAction(label: "Open", href: "/cms/epg/\(s.id!)", postTo: nil, danger: false)]))
         }
         let vm = SectionsVM(heading: "EPG Urls", intro: "XMLTV guides, imported from their URL every day at the chosen hour or from uploaded files. A new import replaces what the file covers; past programmes it does not cover stay for catch-up. A failed import keeps the previous guide.",
-                            buttons: [Button(label: "EPG matching", href: "/cms/epg/matching", primary: true), Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
+                            buttons: [Button(label: "EPG matching", href: "/cms/epg/matching", primary: true), Button(label: "EPG Overview", href: "/cms/epg/overview", primary: false),
+                                      Button(label: "EPG Builder", href: "/cms/epg/builder", primary: false), Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
                             sections: [Section(title: nil, table: .simple(["Source", "URL", "Channels", "Last run", ""], rows, empty: "No guide yet.")),
                                        Section(title: "Add a guide", form: form ?? FormVM(heading: "", intro: nil, action: "/cms/epg", fields: fields(SourceForm()),
                                                                                          submitLabel: "Add guide", cancelHref: nil, formError: nil))])
@@ -199,7 +201,7 @@ enum EPGController {
                             buttons: [Button(label: "EPG Urls", href: "/cms/epg", primary: false)], tabs: [],
                             sections: [
                                 Section(title: nil, actions: actions),
-                                Section(title: "Upload a guide file", form: FormVM(heading: "", intro: "XMLTV, plain or gzip, up to 200 MB here; larger guides import from a URL or with `tvms epg import --file`.",
+                                Section(title: "Upload a guide file", form: FormVM(heading: "", intro: "XMLTV, plain or gzip, up to 200 MB here; larger guides import from a URL or with the command tvms epg import --file.",
                                                                                    action: "/cms/epg/\(s.id!)/upload", fields: [Field("file", "File", type: "file", required: true)],
                                                                                    submitLabel: "Import file", cancelHref: nil, formError: nil, multipart: true)),
                                 Section(title: "Runs", table: .simple(["Started", "Status", "Result", "Channels", "Programmes", "Took", "Warnings"], history, empty: "Not imported yet.")),
