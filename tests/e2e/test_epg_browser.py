@@ -233,7 +233,10 @@ def channel_options(driver) -> dict[str, tuple[int, str]]:
     """The channels the "Link by hand" form offers: {name: (id, "number name")}."""
     select = form_with_button(driver, "Link").find_element(By.NAME, "channel")
     out = {}
-    for o in Select(select).options:
+    options = Select(select).options
+    # The form starts on an empty choice, so one stray click links nothing.
+    assert options[0].get_attribute("value") == "" and options[0].is_selected(), options[0].text
+    for o in options[1:]:
         m = re.fullmatch(r"\d+ (.+)", o.text.strip())
         assert m, o.text
         out[m[1]] = (int(o.get_attribute("value")), o.text.strip())
