@@ -587,7 +587,7 @@ def test_epg_builder(driver, server, story):
     hh, mm = map(int, SLOT_TIME.split(":"))
     starts = [datetime.combine(today + timedelta(days=i), datetime.min.time(), DEMO_ZONE).replace(hour=hh, minute=mm)
               for i in range(7)]
-    expected = [[console_time(s), console_time(s + timedelta(minutes=SLOT_MINUTES)), title, "local"] for s in starts]
+    expected = [[console_time(s), console_time(s + timedelta(minutes=SLOT_MINUTES)), title, "Local"] for s in starts]
     mine = [r[:4] for r in section_rows(driver, listing) if r[2] == title]
     assert [[r[0][:16], r[1][:16], r[2], r[3]] for r in mine] == expected, mine
     story["built"] = {"name": BUILT, "label": label, "title": title, "starts": starts}

@@ -129,7 +129,7 @@ public enum EPGBuilderService {
                 p.titleLang = ""
                 p.subTitle = ""
                 p.description = slot.description
-                p.categories = ChannelRules.normaliseList(slot.category)
+                p.categories = slot.category.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: ",")
                 p.episodeNS = ""; p.episodeOnscreen = ""; p.rating = ""; p.icon = ""
                 p.previouslyShown = false; p.isNew = false; p.premiere = false
                 try await p.create(on: db)
@@ -166,7 +166,10 @@ public enum EPGBuilderService {
 
     /// A channel's hand-made programmes from `from` on.
     public static func programmes(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, channel: ChannelModel, from: Date, limit: Int = 500) async throws -> [EPGProgrammeModel] {
-        let (source, importID) = try await source(env, actor: actor, deploymentID: deploymentID)
+        try actor.require(.cms, in: deploymentID)
+        // Looking is not making: no builder source until something is added.
+        guard let source = try await EPGSourceModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$name == sourceName).first(),
+              let importID = source.activeImportID else { return [] }
         guard let g = try await EPGChannelModel.query(on: env.db).filter(\.$sourceID == source.id!).filter(\.$externalID == "builder-\(channel.number)").first() else { return [] }
         return try await EPGProgrammeModel.query(on: env.db).filter(\.$epgChannelID == g.id!).filter(\.$importID == importID).filter(\.$stop > from)
             .sort(\.$start).limit(limit).all()
