@@ -164,7 +164,7 @@ import Storage
             let pinned = try await app.testing().sendRequest(.GET, "/catalogue/democrm/\(crm.basic.id!)/channels.v1.json")
             #expect(pinned.status == .ok && pinned.body.string.contains("\"City News 24\"") && pinned.headers.first(name: .cacheControl)?.contains("immutable") == true)
             #expect(try await app.testing().sendRequest(.GET, "/catalogue/othercrm/\(crm.basic.id!)/channels.json").status == .notFound)
-            #expect(try PublishService.gunzip(try PublishService.gzip(Data("hello".utf8))) == Data("hello".utf8))
+            #expect(try Gzip.decompress(try Gzip.compress(Data("hello".utf8))) == Data("hello".utf8))
 
             // The folder mirror for a CDN: versioned files and the current one, written whole.
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tvms-publish-\(UUID().uuidString)")
@@ -172,7 +172,7 @@ import Storage
             _ = try await ChannelService.save(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, id: news.id!, input: { var i = input; i.name = "City News"; return i }())
             _ = try await PublishService.publish(crm.env, actor: crm.actor, deploymentID: crm.deploymentID, productID: crm.basic.id!, targets: [PublishMirror(root: dir)])
             let folder = dir.appendingPathComponent("democrm").appendingPathComponent(String(crm.basic.id!))
-            let current = try PublishService.gunzip(try Data(contentsOf: folder.appendingPathComponent("channels.json.gz")))
+            let current = try Gzip.decompress(try Data(contentsOf: folder.appendingPathComponent("channels.json.gz")))
             #expect(String(decoding: current, as: UTF8.self).contains("\"City News\""))
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("channels.v3.json.gz").path))
         }

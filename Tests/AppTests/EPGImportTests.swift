@@ -30,7 +30,7 @@ func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: Str
 @Suite(.serialized) struct EPGImportTests {
     func write(_ text: String, gzip: Bool = false) throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tvms-test-\(UUID().uuidString).xml\(gzip ? ".gz" : "")")
-        try (gzip ? try PublishService.gzip(Data(text.utf8)) : Data(text.utf8)).write(to: url)
+        try (gzip ? try Gzip.compress(Data(text.utf8)) : Data(text.utf8)).write(to: url)
         return url.path
     }
 
@@ -99,7 +99,7 @@ func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: Str
             let crm = try await DemoCRM(app)
             let server = try await Application.make(.testing)
             server.logger.logLevel = .error
-            let guide = try PublishService.gzip(Data(xmltvGuide(channels: 2, hours: 6, start: clock.now, tag: "Web").utf8))
+            let guide = try Gzip.compress(Data(xmltvGuide(channels: 2, hours: 6, start: clock.now, tag: "Web").utf8))
             let seen = NIOLockedValueBox<[String]>([])
             server.get("guide.xml.gz") { req -> Response in
                 seen.withLockedValue { $0.append(req.headers.first(name: .ifNoneMatch) ?? "-") }
@@ -148,7 +148,7 @@ func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: Str
             #expect(bad.status == .unprocessableEntity && bad.body.string.contains("must be an http(s) URL") && bad.body.string.contains("not a time zone name"))
             let made = try await b.post("/cms/epg", [("name", "Uploads"), ("url", ""), ("zone", "UTC"), ("timeShiftMinutes", "0"), ("retentionDays", "7"), ("enabled", "on")])
             let page = try #require(made.headers.first(name: .location))
-            let ok = try await b.upload(page + "/upload", files: [("file", "guide.xml.gz", try PublishService.gzip(Data(xmltvGuide(channels: 2, hours: 10, start: clock.now, tag: "Up").utf8)))])
+            let ok = try await b.upload(page + "/upload", files: [("file", "guide.xml.gz", try Gzip.compress(Data(xmltvGuide(channels: 2, hours: 10, start: clock.now, tag: "Up").utf8)))])
             #expect(ok.status == .seeOther)
             let shown = try await b.get(page).body.string
             #expect(shown.contains("Imported guide.xml.gz: 20 programmes on 2 channels.") && shown.contains("ch2.example") && shown.contains("Channel 2"))
@@ -273,7 +273,7 @@ func xmltvGuide(channels: Int, hours: Int, start: Date, tag: String, offset: Str
             #expect(ids == ["ch1.democrm.tvms", "ch2.democrm.tvms"], "only channels with a guide")
             #expect(parsed.count == 96 && parsed.contains { $0.title == "Show 3 & Friends" && $0.subTitle == "Part 1" })
             let gz = try await app.testing().sendRequest(.GET, base + "/epg.xml.gz")
-            #expect(try PublishService.gunzip(Data(buffer: gz.body)) == Data(buffer: xml.body))
+            #expect(try Gzip.decompress(Data(buffer: gz.body)) == Data(buffer: xml.body))
 
             let validator = "/usr/bin/tv_validate_file"
             if FileManager.default.isExecutableFile(atPath: validator) {

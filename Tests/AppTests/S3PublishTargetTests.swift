@@ -16,7 +16,7 @@ private func samplePublication(version: Int = 3) throws -> PublicationModel {
     p.version = version
     p.sha256 = AWSSigV4.payloadHash(json)
     p.byteSize = json.count
-    p.gzipData = try PublishService.gzip(json)
+    p.gzipData = try Gzip.compress(json)
     p.gzipSize = p.gzipData.count
     p.itemCount = 1
     p.publishedAt = Date(timeIntervalSince1970: 1_790_000_000)
@@ -215,7 +215,7 @@ struct S3PublishTargetMotoTests {
             #expect(got.header("Content-Type") == "application/json")
             #expect(got.header("Cache-Control") == cacheControl)
             #expect(got.header("x-amz-meta-sha256") == p.sha256)
-            #expect(AWSSigV4.payloadHash(try PublishService.gunzip(Data(got.body))) == p.sha256)
+            #expect(AWSSigV4.payloadHash(try Gzip.decompress(Data(got.body))) == p.sha256)
         }
 
         // An unsigned read is refused now that moto checks signatures (the objects are private).

@@ -113,7 +113,6 @@ public enum VoDRules {
     public static let yearRange = 1888...2100
     /// Ten hours: no single title plays longer.
     public static let maxDurationSeconds = 36_000
-    public static let appPlatforms = ["android", "apple", "smarttv", "web"]
 
     /// An IMDb title id: "tt" and 7 or more digits.
     public static func isIMDbID(_ s: String) -> Bool {

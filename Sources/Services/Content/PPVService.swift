@@ -86,8 +86,17 @@ public enum PPVService {
     /// currencies the deployment sells in, and the item not also in a subscription package.
     static func validate(_ env: ServiceEnvironment, deploymentID: UUID, kind: VoDKind?, itemID: Int?, ruleID: Int?, prices: [String: Int64], errors: inout FieldErrors) async throws {
         guard let ruleID else { return }
-        let section: ContentKind? = kind.map { $0.sellsPPV ? $0.ppvSection : nil } ?? .channel
-        guard let section else { errors.add("ppvRuleID", "a \(kind!.label.lowercased()) is sold with its \(kind!.parent?.label.lowercased() ?? "parent")"); return }
+        // Channels (kind nil) use the Channels rules; a VoD kind its section's, if it is sold on its own.
+        let section: ContentKind
+        if let kind {
+            guard kind.sellsPPV, let s = kind.ppvSection else {
+                errors.add("ppvRuleID", "a \(kind.label.lowercased()) is sold with its \(kind.parent?.label.lowercased() ?? "parent")")
+                return
+            }
+            section = s
+        } else {
+            section = .channel
+        }
         guard try await PPVRuleModel.query(on: env.db).filter(\.$id == ruleID).filter(\.$deploymentID == deploymentID).filter(\.$section == section.rawValue).first() != nil else {
             errors.add("ppvRuleID", "is not a PPV rule of \(section.label)")
             return

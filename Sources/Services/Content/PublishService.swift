@@ -3,7 +3,6 @@ import Domain
 import FluentKit
 import Foundation
 import Storage
-import ZIPFoundation
 
 /// Publishing ("Cloud Sync"): freezes what each product's apps see into immutable, versioned,
 /// gzip-compressed JSON documents, so devices fetch the catalogue with one cheap conditional
@@ -120,7 +119,7 @@ public enum PublishService {
         p.version = (last?.version ?? 0) + 1
         p.sha256 = sha
         p.byteSize = body.count
-        p.gzipData = try gzip(body)
+        p.gzipData = try Gzip.compress(body)
         p.gzipSize = p.gzipData.count
         p.itemCount = count
         p.publishedAt = env.now
@@ -149,20 +148,6 @@ public enum PublishService {
             .field(\.$gzipSize).field(\.$itemCount).field(\.$publishedAt).field(\.$publishedBy).all()
     }
 
-    /// RFC 1952 gzip of `data`: header, raw deflate (ZIPFoundation's zlib binding), CRC-32 and size.
-    public static func gzip(_ data: Data) throws -> Data {
-        var out = Data([0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF])
-        var deflated = Data()
-        let crc = try Data.compress(size: Int64(data.count), bufferSize: 64 * 1024, provider: { position, size in
-            data.subdata(in: Int(position)..<min(data.count, Int(position) + size))
-        }, consumer: { deflated.append($0) })
-        out.append(deflated)
-        for v in [UInt32(crc), UInt32(truncatingIfNeeded: data.count)] {
-            out.append(contentsOf: [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)])
-        }
-        return out
-    }
-
     /// The scheduled publish: every deployment, every product; unchanged products are skipped.
     public static func run(_ ctx: JobContext, targets: [any PublishTarget]) async throws -> String? {
         var changed = 0, total = 0
@@ -172,19 +157,6 @@ public enum PublishService {
             changed += results.filter(\.changed).count
         }
         return "\(changed) of \(total) catalogue document(s) changed"
-    }
-}
-
-extension PublishService {
-    /// Inflates a document written by `gzip` (for clients that do not accept gzip).
-    public static func gunzip(_ data: Data) throws -> Data {
-        guard data.count >= 18, data[0] == 0x1F, data[1] == 0x8B else { throw DomainError(.invalid, code: "not_gzip", "Not a gzip document.") }
-        let raw = data.subdata(in: 10..<(data.count - 8))
-        var out = Data()
-        _ = try Data.decompress(size: Int64(raw.count), bufferSize: 64 * 1024, skipCRC32: false, provider: { position, size in
-            raw.subdata(in: Int(position)..<min(raw.count, Int(position) + size))
-        }, consumer: { out.append($0) })
-        return out
     }
 }
 

@@ -3,7 +3,6 @@ import FluentKit
 import Foundation
 import SQLKit
 import Storage
-import ZIPFoundation
 
 /// Imports XMLTV guides: streamed from a file (plain or gzip) in constant memory, written in
 /// batches under an import id nobody reads yet, then made visible in one short transaction that
@@ -236,75 +235,5 @@ public enum EPGImportService {
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: source.deploymentID, entityType: "epg_source", entityID: String(sourceID),
                                           action: "import", after: ["importId": String(importID)])
         }
-    }
-
-    /// The visible programmes of a source's channel in [from, to), by start.
-    public static func programmes(_ env: ServiceEnvironment, epgChannelID: Int, from: Date, to: Date) async throws -> [EPGProgrammeModel] {
-        guard let c = try await EPGChannelModel.find(epgChannelID, on: env.db), let s = try await EPGSourceModel.find(c.sourceID, on: env.db),
-              let active = s.activeImportID else { return [] }
-        return try await EPGProgrammeModel.query(on: env.db).filter(\.$epgChannelID == epgChannelID).filter(\.$importID == active)
-            .filter(\.$stop > from).filter(\.$start < to).sort(\.$start).all()
-    }
-}
-
-/// Streaming gzip (RFC 1952) to a file: header parsed here, deflate by ZIPFoundation's zlib
-/// binding, and the trailer's CRC-32 and length checked, so a truncated download is an error
-/// rather than a silently shorter guide.
-public enum Gzip {
-    public static func isGzip(_ url: URL) throws -> Bool {
-        let h = try FileHandle(forReadingFrom: url)
-        defer { try? h.close() }
-        let head = try h.read(upToCount: 2) ?? Data()
-        return head.count == 2 && head[head.startIndex] == 0x1F && head[head.startIndex + 1] == 0x8B
-    }
-
-    public static func inflate(_ source: URL, to target: URL) throws {
-        let input = try FileHandle(forReadingFrom: source)
-        defer { try? input.close() }
-        let size = Int64((try FileManager.default.attributesOfItem(atPath: source.path)[.size] as? NSNumber)?.int64Value ?? 0)
-        let bad = XMLTVError("The gzip file is truncated or damaged; the previous guide is kept.")
-        guard size >= 18, let head = try input.read(upToCount: 10), head.count == 10, head[head.startIndex + 2] == 8 else { throw bad }
-        let flags = head[head.startIndex + 3]
-        var offset: UInt64 = 10
-        func skipZeroTerminated() throws {
-            while true {
-                try input.seek(toOffset: offset)
-                guard let b = try input.read(upToCount: 1), b.count == 1 else { throw bad }
-                offset += 1
-                if b[b.startIndex] == 0 { return }
-            }
-        }
-        if flags & 0x04 != 0 {
-            try input.seek(toOffset: offset)
-            guard let x = try input.read(upToCount: 2), x.count == 2 else { throw bad }
-            offset += 2 + UInt64(x[x.startIndex]) + UInt64(x[x.startIndex + 1]) << 8
-        }
-        if flags & 0x08 != 0 { try skipZeroTerminated() }
-        if flags & 0x10 != 0 { try skipZeroTerminated() }
-        if flags & 0x02 != 0 { offset += 2 }
-        try input.seek(toOffset: UInt64(size) - 8)
-        guard let trailer = try input.read(upToCount: 8), trailer.count == 8 else { throw bad }
-        let t = [UInt8](trailer)
-        let expectedCRC = UInt32(t[0]) | UInt32(t[1]) << 8 | UInt32(t[2]) << 16 | UInt32(t[3]) << 24
-        let expectedSize = UInt32(t[4]) | UInt32(t[5]) << 8 | UInt32(t[6]) << 16 | UInt32(t[7]) << 24
-        let deflated = Int64(size) - Int64(offset) - 8
-        guard deflated > 0 else { throw bad }
-        FileManager.default.createFile(atPath: target.path, contents: nil)
-        let output = try FileHandle(forWritingTo: target)
-        defer { try? output.close() }
-        var written: UInt64 = 0
-        let crc: CRC32
-        do {
-            crc = try Data.decompress(size: deflated, bufferSize: 1 << 20, skipCRC32: false, provider: { position, length in
-                try input.seek(toOffset: offset + UInt64(position))
-                return try input.read(upToCount: length) ?? Data()
-            }, consumer: { chunk in
-                output.write(chunk)
-                written += UInt64(chunk.count)
-            })
-        } catch {
-            throw bad
-        }
-        guard crc == expectedCRC, UInt32(truncatingIfNeeded: written) == expectedSize else { throw bad }
     }
 }

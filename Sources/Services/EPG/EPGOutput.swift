@@ -2,7 +2,6 @@ import Domain
 import FluentKit
 import Foundation
 import Storage
-import ZIPFoundation
 
 /// The guide as apps and other systems read it: per TVMS channel (its link and its own time
 /// shift applied), as XMLTV for a product, as JSON for a channel set and a time window, and as
@@ -167,28 +166,6 @@ public enum EPGOutput {
         guard gzip else { return }
         defer { try? FileManager.default.removeItem(at: plain) }
         try Gzip.deflate(plain, to: file)
-    }
-}
-
-extension Gzip {
-    /// RFC 1952 gzip of a file, streamed (constant memory).
-    public static func deflate(_ source: URL, to target: URL) throws {
-        let input = try FileHandle(forReadingFrom: source)
-        defer { try? input.close() }
-        let size = Int64((try FileManager.default.attributesOfItem(atPath: source.path)[.size] as? NSNumber)?.int64Value ?? 0)
-        FileManager.default.createFile(atPath: target.path, contents: nil)
-        let output = try FileHandle(forWritingTo: target)
-        defer { try? output.close() }
-        try output.write(contentsOf: Data([0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF]))
-        let crc = try Data.compress(size: size, bufferSize: 1 << 20, provider: { position, length in
-            try input.seek(toOffset: UInt64(position))
-            return try input.read(upToCount: length) ?? Data()
-        }, consumer: { try output.write(contentsOf: $0) })
-        var trailer = Data()
-        for v in [UInt32(crc), UInt32(truncatingIfNeeded: size)] {
-            trailer.append(contentsOf: [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)])
-        }
-        try output.write(contentsOf: trailer)
     }
 }
 

@@ -66,7 +66,7 @@ enum MetadataPages {
             draft = (d.input, d.coverURL, d.wideURL)
             seasons = d.seasons
         }
-        var f = VoDController.formOf(draftModel(draft.input), kind: draft.input.kind)
+        var f = VoDController.formOf(draft.input)
         f.enabled = isMovie ? nil : "on"
         f.coverURL = draft.coverURL
         f.wideURL = draft.wideURL
@@ -76,18 +76,6 @@ enum MetadataPages {
         vm.intro = (isMovie ? "Complete the stream URL, protection and how it is sold, then Add Movie. " : "This series has \(seasons) season(s) in the database; their episodes are added disabled, waiting for their URLs. ")
             + (vm.intro ?? "")
         return try await VoDController.renderNew(req, title: "\(isMovie ? "Add Movie" : "Add Series") — \(draft.input.title)", vm)
-    }
-
-    /// An unsaved model holding a draft, so the edit form's mapping fills the form.
-    static func draftModel(_ i: VoDService.Input) -> VoDItemModel {
-        let m = VoDItemModel()
-        m.kind = i.kind.rawValue; m.number = 0; m.title = i.title; m.description = i.description; m.genres = i.genres; m.tags = ""; m.actors = i.actors
-        m.director = i.director; m.producer = i.producer; m.credits = ""; m.guestCast = ""; m.year = i.year; m.durationSeconds = i.durationSeconds
-        m.language = i.language; m.rating = i.rating; m.ageRating = 0; m.parental = false; m.imdbID = i.imdbID; m.tmdbID = i.tmdbID; m.externalID = ""
-        m.provider = i.provider; m.streamURL = ""; m.trailerURL = ""; m.subtitlesURL = ""; m.tokenType = "none"; m.drm = "none"; m.offlineViewing = false
-        m.offlineDays = 0; m.vastURL = ""; m.preroll = false; m.overlay = false; m.ticker = false; m.pinned = false; m.launchAndroid = ""; m.launchApple = ""
-        m.launchSmartTV = ""; m.launchWeb = ""; m.enabled = true
-        return m
     }
 
     /// Artwork found by the lookup is fetched now, with the upload limits, unless a file was chosen.

@@ -80,6 +80,6 @@ enum PublishController {
             headers.replaceOrAdd(name: .contentEncoding, value: "gzip")
             return Response(status: .ok, headers: headers, body: .init(data: doc.gzipData))
         }
-        return Response(status: .ok, headers: headers, body: .init(data: try PublishService.gunzip(doc.gzipData)))
+        return Response(status: .ok, headers: headers, body: .init(data: try Gzip.decompress(doc.gzipData)))
     }
 }

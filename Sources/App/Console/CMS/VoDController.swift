@@ -277,17 +277,18 @@ enum VoDController {
         return i
     }
 
-    static func formOf(_ m: VoDItemModel, kind: VoDKind) -> VoDForm {
+    /// The form showing an item's values (stored, or pre-filled by the metadata lookup).
+    static func formOf(_ i: VoDService.Input) -> VoDForm {
         func on(_ b: Bool) -> String? { b ? "on" : nil }
         func n(_ v: Int) -> String { v == 0 ? "" : String(v) }
-        return VoDForm(kind: m.kind, parentID: m.parentID.map(String.init), number: n(m.number), title: m.title, description: m.description, genres: m.genres, tags: m.tags,
-                       actors: m.actors, director: m.director, producer: m.producer, credits: m.credits, guestCast: m.guestCast, year: n(m.year),
-                       duration: durationText(m.durationSeconds, kind), language: m.language, rating: m.rating, ageRating: String(m.ageRating), parental: on(m.parental),
-                       imdbID: m.imdbID, tmdbID: m.tmdbID.map(String.init), externalID: m.externalID, provider: m.provider, streamURL: m.streamURL, trailerURL: m.trailerURL,
-                       subtitlesURL: m.subtitlesURL, tokenType: m.tokenType, drm: m.drm, offlineViewing: on(m.offlineViewing), offlineDays: String(m.offlineDays),
-                       vastURL: m.vastURL, preroll: on(m.preroll), overlay: on(m.overlay), ticker: on(m.ticker), pinned: on(m.pinned), levelID: m.levelID.map(String.init),
-                       launchAndroid: m.launchAndroid, launchApple: m.launchApple, launchSmartTV: m.launchSmartTV, launchWeb: m.launchWeb, enabled: on(m.enabled),
-                       ppvRuleID: m.ppvRuleID.map(String.init))
+        return VoDForm(kind: i.kind.rawValue, parentID: i.parentID.map(String.init), number: n(i.number), title: i.title, description: i.description, genres: i.genres,
+                       tags: i.tags, actors: i.actors, director: i.director, producer: i.producer, credits: i.credits, guestCast: i.guestCast, year: n(i.year),
+                       duration: durationText(i.durationSeconds, i.kind), language: i.language, rating: i.rating, ageRating: String(i.ageRating), parental: on(i.parental),
+                       imdbID: i.imdbID, tmdbID: i.tmdbID.map(String.init), externalID: i.externalID, provider: i.provider, streamURL: i.streamURL, trailerURL: i.trailerURL,
+                       subtitlesURL: i.subtitlesURL, tokenType: i.tokenType, drm: i.drm, offlineViewing: on(i.offlineViewing), offlineDays: String(i.offlineDays),
+                       vastURL: i.vastURL, preroll: on(i.preroll), overlay: on(i.overlay), ticker: on(i.ticker), pinned: on(i.pinned), levelID: i.levelID.map(String.init),
+                       launchAndroid: i.launchAndroid, launchApple: i.launchApple, launchSmartTV: i.launchSmartTV, launchWeb: i.launchWeb, enabled: on(i.enabled),
+                       ppvRuleID: i.ppvRuleID.map(String.init))
     }
 
     static func formContext(_ req: Request, _ ctx: CRMContext, kind: VoDKind, s: CMSSection, isNew: Bool) async throws -> FormContext {
@@ -410,7 +411,7 @@ enum VoDController {
         fc.hasCover = m.coverID != nil
         fc.hasWide = m.wideID != nil
         if let ppv = fc.ppv { fc.ppvValues = ppv.values(try await PPVService.prices(ctx.env, deploymentID: ctx.deploymentID, ref: .vod(kind, m.id!))) }
-        let vm = form(formOf(m, kind: kind), fc, action: "\(s.base)/\(m.id!)", submit: "Save \(kind.label.lowercased())", cancel: s.base, s: s)
+        let vm = form(formOf(VoDService.input(of: m, prices: [:])), fc, action: "\(s.base)/\(m.id!)", submit: "Save \(kind.label.lowercased())", cancel: s.base, s: s)
         return try await editPage(req, ctx, s, m, vm)
     }
 
