@@ -92,6 +92,17 @@ import Testing
         #expect(refused(#"<?xml version="1.0" encoding="Shift_JIS"?><tv/>"#)?.contains("not supported") == true)
     }
 
+    /// The byte-level reader still checks the nesting of elements it does not know, reads a ">"
+    /// inside a quoted attribute, end tags with spaces and offsets written with a colon.
+    @Test func unknownElementsAndOddButValidSyntax() throws {
+        let ok = try events(#"<tv><x-vendor><deep a="1>2"/></x-vendor><programme channel='a' start="20260101120000 +01:00"><title >T</title  ><icon src="https://i.example/p?a=1&amp;b=>"/></programme></tv>"#)
+        let p = programmes(ok)
+        #expect(p.count == 1 && p[0].title == "T" && p[0].icon == "https://i.example/p?a=1&b=>")
+        #expect(p[0].start == ISO8601DateFormatter().date(from: "2026-01-01T11:00:00Z"))
+        #expect(throws: XMLTVError.self) { try events("<tv><x-vendor><deep></x-vendor></deep></tv>") }
+        #expect(throws: XMLTVError.self) { try events("<tv><x-vendor></x-vendorr></tv>") }
+    }
+
     /// An absurdly long field is cut with one warning; a programme without a title or with an
     /// unreadable start is skipped with a warning.
     @Test func longFieldsAreCutAndBadProgrammesSkipped() throws {

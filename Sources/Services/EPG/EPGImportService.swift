@@ -10,8 +10,6 @@ import Storage
 /// import leaves the previous guide untouched.
 public enum EPGImportService {
     public static let jobKind = "epg.import"
-    public static let batchSize = 2000
-    static let chunkSize = 1 << 20
 
     public struct Progress: Sendable {
         public var bytes: Int64
@@ -86,72 +84,40 @@ public enum EPGImportService {
 
     struct Stats { var bytes: Int64 = 0; var channels = 0; var programmes = 0; var skipped = 0; var warnings: [String] = [] }
 
-    /// Streams the file through the parser; programmes go to the database in batches as they
-    /// come, so memory holds one batch and one chunk whatever the guide's size.
+    /// Parses the file on a thread of its own and writes what it yields as it comes: the parser
+    /// runs at most a few batches ahead of the database (memory holds those batches and one
+    /// chunk whatever the guide's size), and parsing and writing each keep a core busy.
     static func parseAndStore(_ env: ServiceEnvironment, source: EPGSourceModel, importID: Int, file: URL,
                               progress: (@Sendable (Progress) -> Void)?) async throws -> Stats {
         let sourceID = try source.requireID()
-        let shift = TimeInterval(source.timeShiftMinutes * 60)
         var known: [String: Int] = [:]
         for c in try await EPGChannelModel.query(on: env.db).filter(\.$sourceID == sourceID).all() { known[c.externalID] = c.id! }
-        var newChannels: [XMLTVChannel] = []
-        var batch: [XMLTVProgramme] = []
-        /// A programme without a stop ends when the channel's next one starts.
-        var open: [String: XMLTVProgramme] = [:]
-        var stats = Stats()
-        var seenChannels = Set<String>()
-        let parser = XMLTVParser(defaultZone: TimeZone(identifier: source.zone) ?? TimeZone(identifier: "UTC")!) { event in
-            switch event {
-            case .channel(let c):
-                seenChannels.insert(c.id)
-                newChannels.append(c)
-            case .programme(var p):
-                seenChannels.insert(p.channel)
-                p.start += shift
-                p.stop = p.stop.map { $0 + shift }
-                if var previous = open.removeValue(forKey: p.channel) {
-                    previous.stop = p.start
-                    batch.append(previous)
-                }
-                if p.stop == nil { open[p.channel] = p } else { batch.append(p) }
-            case .warning(let w):
-                if stats.warnings.count < 50 { stats.warnings.append(w) }
-            }
-        }
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
+        let sink: any ProgrammeSink = try await SQLiteBulkConnection.file(of: env.db).map { try SQLiteProgrammeSink(env, path: $0, importID: importID) }
+            ?? SQLProgrammeSink(env: env, importID: importID)
         let total = Int64((try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value ?? 0)
-        func flush(final: Bool) async throws {
-            if !newChannels.isEmpty || batch.contains(where: { known[$0.channel] == nil }) {
+        let reader = GuideReader(file: file, zone: TimeZone(identifier: source.zone) ?? TimeZone(identifier: "UTC")!,
+                                 shift: TimeInterval(source.timeShiftMinutes * 60))
+        reader.start()
+        defer { reader.stop() }
+        var stats = Stats()
+        for try await batch in reader.batches {
+            if !batch.channels.isEmpty || batch.programmes.contains(where: { known[$0.channel] == nil }) {
                 // Programmes may name channels the guide never described: they get a row too.
-                var missing = newChannels
-                for p in batch where known[p.channel] == nil && !missing.contains(where: { $0.id == p.channel }) { missing.append(XMLTVChannel(id: p.channel)) }
+                var missing = batch.channels
+                for p in batch.programmes where known[p.channel] == nil && !missing.contains(where: { $0.id == p.channel }) { missing.append(XMLTVChannel(id: p.channel)) }
                 try await upsertChannels(env, sourceID: sourceID, channels: missing, known: &known)
-                newChannels.removeAll()
             }
-            while batch.count >= batchSize || (final && !batch.isEmpty) {
-                let rows = Array(batch.prefix(batchSize))
-                batch.removeFirst(rows.count)
-                try await insert(env, importID: importID, programmes: rows, channelIDs: known)
-                stats.programmes += rows.count
-            }
+            try await sink.write(batch.programmes, channelIDs: known)
+            reader.consumed()
+            stats.programmes += batch.programmes.count
+            progress?(Progress(bytes: batch.bytes, totalBytes: total, programmes: stats.programmes))
         }
-        while true {
-            let data = try handle.read(upToCount: chunkSize) ?? Data()
-            if data.isEmpty { break }
-            stats.bytes += Int64(data.count)
-            try parser.feed(data)
-            try await flush(final: false)
-            progress?(Progress(bytes: stats.bytes, totalBytes: total, programmes: stats.programmes))
-        }
-        try parser.finish()
-        // The last programme of each channel without a stop gets an hour.
-        for (_, var p) in open { p.stop = p.start + 3600; batch.append(p) }
-        open.removeAll()
-        try await flush(final: true)
-        progress?(Progress(bytes: stats.bytes, totalBytes: total, programmes: stats.programmes))
-        stats.channels = seenChannels.count
-        stats.skipped = parser.skippedProgrammes
+        try Task.checkCancellation()
+        let summary = reader.summary
+        stats.bytes = summary.bytes
+        stats.channels = summary.channels
+        stats.skipped = summary.skipped
+        stats.warnings = summary.warnings
         if stats.programmes == 0 { throw XMLTVError("The guide has no programmes; the previous guide is kept.") }
         return stats
     }
@@ -181,25 +147,6 @@ public enum EPGImportService {
             return out
         }
         for (ext, id) in inserted { known[ext] = id }
-    }
-
-    static func insert(_ env: ServiceEnvironment, importID: Int, programmes: [XMLTVProgramme], channelIDs: [String: Int]) async throws {
-        let columns = ["epg_channel_id", "import_id", "start", "stop", "title", "title_lang", "sub_title", "description", "categories", "episode_ns",
-                       "episode_onscreen", "rating", "icon", "previously_shown", "is_new", "premiere"]
-        try await env.write { db in
-            // 16 columns × 250 rows stays under every database's bind limit.
-            for chunk in programmes.chunked(250) {
-                var q = db.sql.insert(into: EPGProgrammeModel.schema).columns(columns)
-                for p in chunk {
-                    guard let channel = channelIDs[p.channel] else { continue }
-                    let stop = max(p.stop ?? p.start, p.start)
-                    q = q.values(SQLBind(channel), SQLBind(importID), SQLBind(p.start), SQLBind(stop), SQLBind(p.title), SQLBind(p.titleLang), SQLBind(p.subTitle),
-                                 SQLBind(p.description), SQLBind(p.categories.joined(separator: ",")), SQLBind(p.episodeNS), SQLBind(p.episodeOnscreen),
-                                 SQLBind(p.rating), SQLBind(p.icon), SQLBind(p.previouslyShown), SQLBind(p.isNew), SQLBind(p.premiere))
-                }
-                try await q.run()
-            }
-        }
     }
 
     /// Makes an import the source's guide in one transaction: earlier programmes of a channel

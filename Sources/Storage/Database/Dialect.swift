@@ -57,6 +57,21 @@ public struct WriteGate: Sendable {
             throw error
         }
     }
+
+    /// Runs `work` holding this process's SQLite write turn without opening a Fluent
+    /// transaction: for work that writes through its own connection (`SQLiteBulkConnection`).
+    public func exclusive<T: Sendable>(_ db: Database, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard db.dialect == .sqlite else { return try await work() }
+        await serializer.acquire()
+        do {
+            let value = try await work()
+            await serializer.release()
+            return value
+        } catch {
+            await serializer.release()
+            throw error
+        }
+    }
 }
 
 /// Whether every migration the binary knows has been applied (for `/readyz`).
