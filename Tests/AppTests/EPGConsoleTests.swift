@@ -82,7 +82,7 @@ func xmltvValidationProblem(_ data: Data) throws -> String? {
     /// Programme boxes of the grid: tooltip ("16:00–17:00 Title") → (state, x, y, width, shown title).
     func boxes(_ html: String) -> [String: (state: String, x: String, y: Int, width: String, title: String)] {
         var out: [String: (String, String, Int, String, String)] = [:]
-        let re = /<g class="programme (\w+)"><title>([^<]*)<\/title><rect x="([\d.]+)" y="(\d+)" width="([\d.]+)" height="\d+" rx="4"\/>(?:<text class="time"[^>]*>[^<]*<\/text>)?<text class="title"[^>]*>([^<]*)<\/text><\/g>/
+        let re = /<g class="programme (\w+)"><title>([^<]*)<\/title><svg x="([\d.]+)" y="(\d+)" width="([\d.]+)" height="\d+"><rect [^>]*\/>(?:<text class="time"[^>]*>[^<]*<\/text>)?<text class="title"[^>]*>([^<]*)<\/text><\/svg><\/g>/
         for m in html.matches(of: re) { out[String(m.2)] = (String(m.1), String(m.3), Int(m.4)!, String(m.5), String(m.6)) }
         return out
     }
@@ -126,7 +126,7 @@ func xmltvValidationProblem(_ data: Data) throws -> String? {
             #expect(!html.contains("<Live>"))
             // A gap (17:30–18:00) is empty space; the next box starts at 18:00 (x 190 + 180 × 800/360),
             // its title cut to what fits half an hour (the tooltip has it whole).
-            #expect(shown["18:00–18:30 Evening News"].map { [$0.state, $0.x, $0.width, $0.title] } == ["next", "590.0", "66.7", "Evenin…"])
+            #expect(shown["18:00–18:30 Evening News"].map { [$0.state, $0.x, $0.width, $0.title] } == ["next", "590.0", "66.7", "Eveni…"])
             #expect(!shown.keys.contains { $0.hasPrefix("17:") })
             // Row 2 (y 76 + 4): the link's +30 minutes move the programme to 16:30–17:30.
             #expect(shown["16:30–17:30 Shifted Show"].map { [$0.x, "\($0.y)", $0.width] } == ["390.0", "80", "133.3"])

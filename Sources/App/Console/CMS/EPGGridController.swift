@@ -118,7 +118,8 @@ enum EPGGridController {
                    options: [FilterOption(value: "", label: "All channels", selected: packageID == nil)]
                        + packages.map { FilterOption(value: String($0.id!), label: $0.name, selected: $0.id == packageID) }),
         ], filterAction: "/cms/epg/overview/grid", columns: [], rows: [], emptyText: "", pager: Pager(summary: "", prevHref: nil, nextHref: nil))
-        let shown = channels.isEmpty ? "no channel" : "channels \(channels.first!.number)–\(channels.last!.number)"
+        let shown = channels.isEmpty ? "no channel" : channels.count == 1 ? "channel \(channels[0].number)"
+            : "channels \(channels.first!.number)–\(channels.last!.number)"
         let sections = [
             Section(title: nil, table: filters),
             Section(title: "\(dayFormat.string(from: w.start))–\(endFormat.string(from: w.end)) · \(shown)", actions: nav, grid: channels.isEmpty ? nil : vm),
@@ -183,9 +184,9 @@ enum EPGGridController {
 struct GuideGridVM: Encodable {
     struct Tick: Encodable { var x: String; var label: String; var major: Bool }
     struct Channel: Encodable { var y: Int; var height: Int; var textY: Int; var number: String; var name: String; var full: String; var href: String; var note: String?; var stripe: Bool }
+    /// A programme: a nested `<svg>` at (x, y), which clips its text to the box.
     struct Box: Encodable {
         var x: String; var y: Int; var width: String; var height: Int
-        var textX: String; var timeY: Int; var titleY: Int
         var time: String; var title: String; var tooltip: String; var state: String
     }
 
@@ -205,11 +206,22 @@ struct GuideGridVM: Encodable {
 
     static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 
-    /// Title cut to what fits a box `width` units wide (13 px system font, ~7 px a character).
-    static func fit(_ s: String, width: Double, charWidth: Double = 7) -> String {
-        let n = Int((width - 12) / charWidth)
-        guard n >= 2 else { return "" }
-        return s.count <= n ? s : String(s.prefix(n - 1)).trimmingCharacters(in: .whitespaces) + "…"
+    /// Width of a character in units, on the generous side (13 px, semi-bold, a wide fallback
+    /// font such as DejaVu Sans), so that what `fit` keeps fits; the box clips anyway.
+    static func charWidth(_ c: Character) -> Double { c == " " ? 4 : c.isUppercase ? 9.5 : 8 }
+
+    /// `s` cut (with "…") to what fits `width` units after 6 units of padding on each side.
+    static func fit(_ s: String, width: Double) -> String {
+        let room = width - 12
+        if s.reduce(0, { $0 + charWidth($1) }) <= room { return s }
+        var out = "", used = 8.0 // the ellipsis
+        for c in s {
+            used += charWidth(c)
+            if used > room { break }
+            out.append(c)
+        }
+        out = out.trimmingCharacters(in: .whitespaces)
+        return out.isEmpty ? "" : out + "…"
     }
 
     init(channels list: [ChannelModel], programmes: [Int: [EPGOutput.Programme]], from: Date, to: Date, now: Date, zone: TimeZone) {
@@ -240,7 +252,7 @@ struct GuideGridVM: Encodable {
             let linked = c.epgSourceID != nil
             let shows = programmes[c.id!] ?? []
             channels.append(Channel(y: y, height: Self.rowHeight, textY: y + Self.rowHeight / 2 + 5, number: String(c.number),
-                                    name: Self.fit(c.name, width: Self.labelWidth - 40, charWidth: 7.2), full: "\(c.number) \(c.name)",
+                                    name: Self.fit(c.name, width: Self.labelWidth - 38), full: "\(c.number) \(c.name)",
                                     href: "/cms/channels/\(c.id!)", note: !linked ? "No guide linked" : shows.isEmpty ? "No programmes in this window" : nil,
                                     stripe: i % 2 == 1))
             for p in shows {
@@ -249,7 +261,6 @@ struct GuideGridVM: Encodable {
                 let w = x1 - x0
                 let state = p.stop <= now ? "past" : p.start <= now ? "current" : "next"
                 boxes.append(Box(x: Self.fmt(x0), y: y + 4, width: Self.fmt(w), height: Self.rowHeight - 8,
-                                 textX: Self.fmt(x0 + 6), timeY: y + 18, titleY: y + 35,
                                  time: w >= 40 ? time.string(from: p.start) : "", title: Self.fit(p.source.title, width: w),
                                  tooltip: "\(time.string(from: p.start))–\(time.string(from: p.stop)) \(p.source.title)", state: state))
             }
