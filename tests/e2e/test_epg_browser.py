@@ -7,7 +7,9 @@ truncated one refused); matching links "City News 24" by name to the guide's "Ci
 proposes "Cartoon Time" for the guide's "Cartoon Tyme", which is accepted, and a channel linked
 by hand with a shift is cleared again; the builder gets a weekly slot on "Local Channel"
 (an overlapping programme is refused, one programme deleted); the overview shows the linked
-channels' programmes per day and "N/A" for the others; and the public epg.xml(.gz), epg.json and
+channels' programmes per day and "N/A" for the others; the guide grid (at 1280 px) places the
+linked channel's hourly programmes as equal boxes around the now line; the XMLTV export of the
+Basic package validates; and the public epg.xml(.gz), epg.json and
 now-next.json of "Basic Monthly" carry the generated programmes (tv_validate_file accepts the
 XMLTV when Debian's xmltv-util is installed). Later tests use what earlier ones made (`story`);
 run alone (-k), a test makes what it needs over HTTP instead (console_* helpers below).
@@ -15,8 +17,8 @@ run alone (-k), a test makes what it needs over HTTP instead (console_* helpers 
 The generated guide covers now-2h … now+46h in hourly programmes (UTC, "+0000"), so what is
 on now is known. The demo deployment's zone is Europe/Amsterdam (the overview counts days there).
 
-Matching is deployment-wide and guide sources, guide channels and confirmed names (aliases) cannot
-be deleted, so at the end the module (`story`'s teardown, over HTTP): renames its guide's
+Matching is deployment-wide, so at the end the module (written before sources could be deleted and
+names forgotten; it still cleans up the old way) (`story`'s teardown, over HTTP): renames its guide's
 channels by uploading one more file (so a later run's "same name" matching does not pick this
 run's guide), deletes its hand-made programmes, runs matching once more (which drops the pending
 proposals) and clears every link that was not there when it started. The alias "Accept" leaves
