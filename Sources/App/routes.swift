@@ -36,6 +36,7 @@ func routes(_ app: Application) throws {
     ImportExportPages.register(signedIn)
     EPGController.register(signedIn)
     EPGBuilderController.register(signedIn)
+    EPGGridController.register(signedIn)
     PublishController.register(app, console: signedIn)
     EPGGuideController.register(app)
     PortalController.register(signedIn)

@@ -50,6 +50,7 @@ struct EPGImportCommand: AsyncCommand {
             if let url = signature.url, let id = sourceID, let s = try await EPGSourceModel.find(id, on: app.db), s.url != url {
                 var input = EPGSourceService.Input(name: s.name)
                 input.url = url; input.zone = s.zone; input.timeShiftMinutes = s.timeShiftMinutes; input.refreshHour = s.refreshHour; input.retentionDays = s.retentionDays
+                input.enabled = s.enabled; input.priority = s.priority
                 _ = try await EPGSourceService.save(env, actor: actor, deploymentID: s.deploymentID, id: id, input: input)
             }
             summary = try await EPGSourceService.refresh(env, http: VaporOutboundHTTP(client: app.client), actor: actor, sourceID: sourceID!, progress: progress)

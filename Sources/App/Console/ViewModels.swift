@@ -287,6 +287,8 @@ struct Section: Encodable {
     var chart: ChartVM? = nil
     /// Images shown as previews (branding).
     var images: [ImagePreview] = []
+    /// The EPG guide grid (inline SVG), under the actions.
+    var grid: GuideGridVM? = nil
 }
 
 struct ImagePreview: Encodable { var label: String; var src: String; var caption: String }

@@ -55,17 +55,30 @@ public enum EPGMatching {
         }
     }
 
+    /// The choice among guide channels that match a channel equally well (the same XMLTV id,
+    /// alias or normalised name) in one or several sources: the source with the highest
+    /// priority, then the guide channel with more programmes. When the best two are still
+    /// equal the choice is a person's: `nil`, and the tied candidates go to the review queue.
+    public static func choose(_ candidates: [EPGChannelModel], priority: [Int: Int]) -> (chosen: EPGChannelModel?, tied: [EPGChannelModel]) {
+        func key(_ g: EPGChannelModel) -> (Int, Int) { (priority[g.sourceID] ?? 0, g.programmeCount) }
+        let ranked = candidates.sorted { key($0) > key($1) || (key($0) == key($1) && ($0.sourceID, $0.id ?? 0) < ($1.sourceID, $1.id ?? 0)) }
+        guard let best = ranked.first else { return (nil, []) }
+        let tied = ranked.filter { key($0) == key(best) }
+        return tied.count == 1 ? (best, []) : (nil, tied)
+    }
+
     /// Links what it can be sure of and proposes the rest.
     public static func run(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> Result {
         try actor.require(.cms, in: deploymentID)
         let guides = try await guideChannels(env, deploymentID: deploymentID)
         var result = Result()
         guard !guides.isEmpty else { return result }
-        var byID: [String: EPGChannelModel] = [:], byName: [String: EPGChannelModel] = [:]
+        let priority = Dictionary(uniqueKeysWithValues: try await EPGSourceModel.query(on: env.db).filter(\.$deploymentID == deploymentID).all().map { ($0.id!, $0.priority) })
+        var byID: [String: [EPGChannelModel]] = [:], byName: [String: [EPGChannelModel]] = [:]
         for g in guides {
-            if byID[g.externalID.lowercased()] == nil { byID[g.externalID.lowercased()] = g }
+            byID[g.externalID.lowercased(), default: []].append(g)
             let n = ChannelNameMatching.normalised(g.displayName)
-            if !n.isEmpty && byName[n] == nil { byName[n] = g }
+            if !n.isEmpty { byName[n, default: []].append(g) }
         }
         let aliases = Dictionary(try await EPGAliasModel.query(on: env.db).filter(\.$deploymentID == deploymentID).all().map { ($0.alias, $0.externalID.lowercased()) },
                                  uniquingKeysWith: { a, _ in a })
@@ -73,29 +86,40 @@ public enum EPGMatching {
             .map { "\($0.channelID):\($0.epgChannelID)" })
         let unlinked = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$epgSourceID == nil).sort(\.$number).all()
         var proposals: [EPGSuggestionModel] = []
-        for c in unlinked {
+        func propose(_ c: ChannelModel, _ g: EPGChannelModel, _ confidence: Double) {
+            let s = EPGSuggestionModel()
+            s.deploymentID = deploymentID
+            s.channelID = c.id!
+            s.epgChannelID = g.id!
+            s.confidence = confidence
+            s.status = "pending"
+            proposals.append(s)
+        }
+        channels: for c in unlinked {
             let name = ChannelNameMatching.normalised(c.name)
-            let found: (EPGChannelModel, String)? =
-                (!c.epgChannelID.isEmpty ? byID[c.epgChannelID.lowercased()].map { ($0, "id") } : nil)
-                ?? aliases[name].flatMap { byID[$0] }.map { ($0, "alias") }
-                ?? byName[name].map { ($0, "name") }
-            if let (g, method) = found {
-                try await link(env, actor: actor, deploymentID: deploymentID, channelID: c.id!, epgChannelID: g.id!, shiftMinutes: c.epgShiftMinutes, method: method)
-                result.linked.append((c.name, g.displayName, method))
-                continue
+            // Sure matches, strongest first; a rejected pair is never taken again.
+            let levels: [(String, [EPGChannelModel])] = [
+                ("id", c.epgChannelID.isEmpty ? [] : byID[c.epgChannelID.lowercased()] ?? []),
+                ("alias", aliases[name].flatMap { byID[$0] } ?? []),
+                ("name", name.isEmpty ? [] : byName[name] ?? []),
+            ]
+            for (method, all) in levels {
+                let candidates = all.filter { !rejected.contains("\(c.id!):\($0.id!)") }
+                guard !candidates.isEmpty else { continue }
+                let (chosen, tied) = choose(candidates, priority: priority)
+                if let g = chosen {
+                    try await link(env, actor: actor, deploymentID: deploymentID, channelID: c.id!, epgChannelID: g.id!, shiftMinutes: c.epgShiftMinutes, method: method)
+                    result.linked.append((c.name, g.displayName, method))
+                } else {
+                    // Equally good in several places: a person chooses.
+                    for g in tied { propose(c, g, 1) }
+                }
+                continue channels
             }
             let ranked = guides.map { ($0, ChannelNameMatching.similarity(c.name, $0.displayName)) }
                 .filter { $0.1 >= suggestThreshold && !rejected.contains("\(c.id!):\($0.0.id!)") }
                 .sorted { $0.1 > $1.1 }.prefix(3)
-            for (g, score) in ranked {
-                let s = EPGSuggestionModel()
-                s.deploymentID = deploymentID
-                s.channelID = c.id!
-                s.epgChannelID = g.id!
-                s.confidence = (score * 100).rounded() / 100
-                s.status = "pending"
-                proposals.append(s)
-            }
+            for (g, score) in ranked { propose(c, g, (score * 100).rounded() / 100) }
         }
         let toStore = proposals
         let linkedCount = result.linked.count
@@ -126,7 +150,29 @@ public enum EPGMatching {
             a.alias = alias
             a.externalID = guide.externalID
             try await a.create(on: db)
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "epg_alias", entityID: String(a.id!),
+                                          action: "create", after: ["alias": alias, "guideChannel": guide.externalID])
         }
+    }
+
+    /// The names the operator confirmed (normalised name → XMLTV id), by name.
+    public static func aliases(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> [EPGAliasModel] {
+        try actor.require(.cms, in: deploymentID)
+        return try await EPGAliasModel.query(on: env.db).filter(\.$deploymentID == deploymentID).sort(\.$alias).all()
+    }
+
+    /// Forgets a confirmed name: the next run no longer links by it (a link it made stays).
+    public static func forgetAlias(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, aliasID: Int) async throws -> EPGAliasModel {
+        try actor.require(.cms, in: deploymentID)
+        guard let a = try await EPGAliasModel.query(on: env.db).filter(\.$id == aliasID).filter(\.$deploymentID == deploymentID).first() else {
+            throw DomainError.notFound("The remembered name")
+        }
+        try await env.write { db in
+            try await EPGAliasModel.query(on: db).filter(\.$id == aliasID).filter(\.$deploymentID == deploymentID).delete()
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "epg_alias", entityID: String(aliasID),
+                                          action: "delete", before: ["alias": a.alias, "guideChannel": a.externalID])
+        }
+        return a
     }
 
     public static func reject(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, suggestionID: Int) async throws {

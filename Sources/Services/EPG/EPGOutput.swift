@@ -35,7 +35,10 @@ public enum EPGOutput {
             let sourceIDs = Set(channels.compactMap(\.epgSourceID))
             guard !sourceIDs.isEmpty else { return out }
             let sources = Dictionary(uniqueKeysWithValues: try await EPGSourceModel.query(on: env.db).filter(\.$id ~~ Array(sourceIDs)).all().map { ($0.id!, $0) })
-            let guides = try await EPGChannelModel.query(on: env.db).filter(\.$sourceID ~~ Array(sourceIDs)).all()
+            let externals = Array(Set(channels.filter { $0.epgSourceID != nil }.map(\.epgChannelID)))
+            let guides = externals.count <= 500
+                ? try await EPGChannelModel.query(on: env.db).filter(\.$sourceID ~~ Array(sourceIDs)).filter(\.$externalID ~~ externals).all()
+                : try await EPGChannelModel.query(on: env.db).filter(\.$sourceID ~~ Array(sourceIDs)).all()
             let byKey = Dictionary(guides.map { ("\($0.sourceID)|\($0.externalID)", $0.id!) }, uniquingKeysWith: { a, _ in a })
             for c in channels {
                 guard let sid = c.epgSourceID, let active = sources[sid]?.activeImportID, let g = byKey["\(sid)|\(c.epgChannelID)"] else { continue }
@@ -52,6 +55,31 @@ public enum EPGOutput {
         let rows = try await EPGProgrammeModel.query(on: env.db).filter(\.$epgChannelID == link.epgChannelID).filter(\.$importID == link.importID)
             .filter(\.$stop > from - shift).filter(\.$start < to - shift).sort(\.$start).all()
         return rows.map { Programme(start: $0.start + shift, stop: $0.stop + shift, source: $0) }
+    }
+
+    /// The programmes of `channels` overlapping [from, to), each channel's link and shift
+    /// applied, in one programme query (the guide grid of the console): channel id → programmes
+    /// by start. Channels without a guide are absent.
+    public static func window(_ env: ServiceEnvironment, channels: [ChannelModel], from: Date, to: Date) async throws -> [Int: [Programme]] {
+        let links = try await Links.load(env, channels: channels)
+        let linked = channels.filter { links.guide[$0.id!] != nil }
+        guard !linked.isEmpty else { return [:] }
+        let shifts = linked.map { TimeInterval($0.epgShiftMinutes * 60) }
+        let (low, high) = (shifts.min()!, shifts.max()!)
+        let rows = try await EPGProgrammeModel.query(on: env.db)
+            .filter(\.$epgChannelID ~~ Array(Set(linked.map { links.guide[$0.id!]!.epgChannelID })))
+            .filter(\.$importID ~~ Array(Set(linked.map { links.guide[$0.id!]!.importID })))
+            .filter(\.$stop > from - high).filter(\.$start < to - low).sort(\.$start).all()
+        let byGuide = Dictionary(grouping: rows) { "\($0.epgChannelID)|\($0.importID)" }
+        var out: [Int: [Programme]] = [:]
+        for c in linked {
+            let link = links.guide[c.id!]!
+            let shift = TimeInterval(c.epgShiftMinutes * 60)
+            out[c.id!] = (byGuide["\(link.epgChannelID)|\(link.importID)"] ?? [])
+                .map { Programme(start: $0.start + shift, stop: $0.stop + shift, source: $0) }
+                .filter { $0.stop > from && $0.start < to }
+        }
+        return out
     }
 
     // MARK: JSON
@@ -112,10 +140,22 @@ public enum EPGOutput {
 
     static func escape(_ s: String) -> String { XMLText.escape(s) }
 
-    /// Writes the product's guide as XMLTV into `file`, a channel at a time (memory stays flat),
-    /// elements in the DTD's order so `tv_validate_file` accepts it; gzip-compressed when `gzip`.
-    public static func writeXMLTV(_ env: ServiceEnvironment, product: ProductModel, service: String, baseURL: String, from: Date, to: Date, to file: URL, gzip: Bool) async throws {
-        let all = try await channels(env, product: product)
+    /// The channels of an operator's XMLTV export: every enabled channel of the deployment, or
+    /// those of one TV package (of this deployment), by number.
+    public static func exportChannels(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, packageID: Int?) async throws -> (channels: [ChannelModel], package: ContentPackageModel?) {
+        try actor.require(.cms, in: deploymentID)
+        let q = ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$enabled == true).sort(\.$number)
+        guard let packageID else { return (try await q.all(), nil) }
+        guard let package = try await ContentPackageModel.query(on: env.db).filter(\.$id == packageID).filter(\.$deploymentID == deploymentID)
+            .filter(\.$kind == ContentKind.channel.rawValue).first() else { throw DomainError.notFound("The TV package") }
+        let items = Set(try await PackageItemModel.query(on: env.db).filter(\.$packageID == packageID).all().map(\.itemID))
+        return (try await q.all().filter { items.contains($0.id!) }, package)
+    }
+
+    /// Writes the guide of `all` (a product's channels, a package's, a deployment's) as XMLTV
+    /// into `file`, a channel at a time (memory stays flat), elements in the DTD's order so
+    /// `tv_validate_file` accepts it; gzip-compressed when `gzip`.
+    public static func writeXMLTV(_ env: ServiceEnvironment, channels all: [ChannelModel], service: String, baseURL: String, from: Date, to: Date, to file: URL, gzip: Bool) async throws {
         let links = try await Links.load(env, channels: all)
         // Only channels with programmes in the window: a channel without any is an error to
         // XMLTV validators ("noprogrammes"), and apps gain nothing from it.

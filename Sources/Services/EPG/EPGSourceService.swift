@@ -17,6 +17,8 @@ public enum EPGSourceService {
         public var refreshHour: Int? = 4
         public var retentionDays = 7
         public var enabled = true
+        /// 0–100; the higher wins when several sources have a channel of the same name.
+        public var priority = 0
         public init(name: String) { self.name = name }
     }
 
@@ -41,9 +43,10 @@ public enum EPGSourceService {
         if !(-1440...1440).contains(i.timeShiftMinutes) { errors.add("timeShiftMinutes", "must be between −1440 and 1440 minutes") }
         if let h = i.refreshHour, !(0...23).contains(h) { errors.add("refreshHour", "must be an hour from 0 to 23") }
         if !(1...90).contains(i.retentionDays) { errors.add("retentionDays", "must be between 1 and 90 days") }
+        if !(0...100).contains(i.priority) { errors.add("priority", "must be between 0 and 100") }
         try errors.throwIfAny()
         let s = existing ?? EPGSourceModel()
-        let before: [String: String?]? = existing.map { ["name": $0.name, "url": $0.url, "shift": String($0.timeShiftMinutes), "zone": $0.zone] }
+        let before: [String: String?]? = existing.map { ["name": $0.name, "url": $0.url, "shift": String($0.timeShiftMinutes), "zone": $0.zone, "priority": String($0.priority)] }
         if existing == nil {
             s.deploymentID = deploymentID
             s.etag = ""
@@ -60,11 +63,12 @@ public enum EPGSourceService {
         s.refreshHour = url.isEmpty ? nil : i.refreshHour
         s.retentionDays = i.retentionDays
         s.enabled = i.enabled
+        s.priority = i.priority
         try await env.write { db in
             try await s.save(on: db)
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "epg_source", entityID: String(s.id!),
                                           action: existing == nil ? "create" : "update", before: before,
-                                          after: ["name": name, "url": url, "shift": String(i.timeShiftMinutes), "zone": i.zone])
+                                          after: ["name": name, "url": url, "shift": String(i.timeShiftMinutes), "zone": i.zone, "priority": String(i.priority)])
         }
         return s
     }
@@ -80,6 +84,51 @@ public enum EPGSourceService {
     public static func list(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID) async throws -> [EPGSourceModel] {
         try actor.require(.cms, in: deploymentID)
         return try await EPGSourceModel.query(on: env.db).filter(\.$deploymentID == deploymentID).sort(\.$name).all()
+    }
+
+    /// What deleting a source takes with it: its programmes (every import's) and the TVMS
+    /// channels whose guide link points at it.
+    public struct Impact: Sendable {
+        public var programmes: Int
+        public var guideChannels: Int
+        public var linkedChannels: [ChannelModel]
+    }
+
+    public static func impact(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws -> (EPGSourceModel, Impact) {
+        let s = try await find(env, actor: actor, deploymentID: deploymentID, id: id)
+        let guides = try await EPGChannelModel.query(on: env.db).filter(\.$sourceID == id).all().compactMap(\.id)
+        let programmes = guides.isEmpty ? 0 : try await EPGProgrammeModel.query(on: env.db).filter(\.$epgChannelID ~~ guides).count()
+        let linked = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$epgSourceID == id).sort(\.$number).all()
+        return (s, Impact(programmes: programmes, guideChannels: guides.count, linkedChannels: linked))
+    }
+
+    /// Deletes a source with everything it brought: its runs, guide channels, programmes and
+    /// the pending or rejected proposals of its channels; TVMS channels linked to it lose their
+    /// link (they show no guide until linked again). Confirmed names (aliases) stay: they name
+    /// an XMLTV id, which another source may carry too. One transaction, one audit record.
+    @discardableResult
+    public static func delete(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, id: Int) async throws -> Impact {
+        let (s, impact) = try await self.impact(env, actor: actor, deploymentID: deploymentID, id: id)
+        try await env.write { db in
+            let guides = try await EPGChannelModel.query(on: db).filter(\.$sourceID == id).all().compactMap(\.id)
+            try await ChannelModel.query(on: db).filter(\.$deploymentID == deploymentID).filter(\.$epgSourceID == id)
+                .set(\.$epgSourceID, to: nil).set(\.$epgChannelID, to: "").set(\.$epgShiftMinutes, to: 0).update()
+            if !guides.isEmpty {
+                try await EPGSuggestionModel.query(on: db).filter(\.$deploymentID == deploymentID).filter(\.$epgChannelID ~~ guides).delete()
+                // By guide channel: this also takes the rows of an import still being written.
+                for chunk in stride(from: 0, to: guides.count, by: 500).map({ Array(guides[$0..<min($0 + 500, guides.count)]) }) {
+                    try await EPGProgrammeModel.query(on: db).filter(\.$epgChannelID ~~ chunk).delete()
+                }
+            }
+            try await EPGChannelModel.query(on: db).filter(\.$sourceID == id).delete()
+            try await EPGImportModel.query(on: db).filter(\.$sourceID == id).delete()
+            try await EPGSourceModel.query(on: db).filter(\.$id == id).filter(\.$deploymentID == deploymentID).delete()
+            try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "epg_source", entityID: String(id), action: "delete",
+                                          before: ["name": s.name, "url": s.url],
+                                          after: ["programmes": String(impact.programmes), "guideChannels": String(impact.guideChannels),
+                                                  "unlinkedChannels": impact.linkedChannels.map { String($0.number) }.joined(separator: ",")])
+        }
+        return impact
     }
 
     public static func runs(_ env: ServiceEnvironment, sourceID: Int, limit: Int = 20) async throws -> [EPGImportModel] {
@@ -154,6 +203,8 @@ public enum EPGJobs {
 
     public static func runImport(_ ctx: JobContext, http: any OutboundHTTP) async throws -> String? {
         guard let p = try? JSONDecoder().decode(Payload.self, from: Data(ctx.payload.utf8)) else { return "bad payload" }
+        // Deleted after the import was queued: nothing to do.
+        guard try await EPGSourceModel.find(p.sourceId, on: ctx.env.db) != nil else { return "the source was deleted" }
         let s = try await EPGSourceService.refresh(ctx.env, http: http, actor: .system("EPG import job"), sourceID: p.sourceId)
         guard s.status != "failed" else { throw DomainError(.conflict, code: "epg_import_failed", s.message) }
         return "\(s.status): \(s.message)"

@@ -24,8 +24,11 @@ public final class EPGSourceModel: Model, @unchecked Sendable {
     @Field(key: "etag") public var etag: String
     @Field(key: "last_modified") public var lastModified: String
     @OptionalField(key: "active_import_id") public var activeImportID: Int?
+    /// Automatic matching prefers the source with the highest priority when several sources
+    /// have a channel of the same name (0 unless the operator says otherwise).
+    @Field(key: "priority") public var priority: Int
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
-    public init() {}
+    public init() { priority = 0 }
 }
 
 /// One run of an import: status, counts, duration and what went wrong (the source's history).

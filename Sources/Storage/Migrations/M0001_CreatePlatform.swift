@@ -169,5 +169,6 @@ public enum StorageMigrations {
         M0014_CreatePublications(),
         M0015_CreateVoD(),
         M0016_CreateEPG(),
+        M0017_AddEPGSourcePriority(),
     ]
 }

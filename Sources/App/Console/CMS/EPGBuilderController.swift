@@ -121,8 +121,7 @@ enum EPGBuilderController {
                                Cell(s?.until.map(ctx.dates.string) ?? "—")], actions: [])
         }
         let vm = SectionsVM(heading: "EPG Overview", intro: "Programmes per day for the next seven days (today first, deployment time), gaps longer than five minutes in that week, and the last programme. N/A: no guide linked; the apps show the gap text there.",
-                            buttons: [Button(label: "EPG Urls", href: "/cms/epg", primary: false), Button(label: "EPG matching", href: "/cms/epg/matching", primary: false),
-                                      Button(label: "EPG Builder", href: "/cms/epg/builder", primary: false)], tabs: [],
+                            buttons: EPGGridController.overviewButtons, tabs: EPGGridController.tabs(active: "coverage"),
                             sections: [Section(title: nil, table: { () -> TableVM in
                                 var t = TableVM.simple(["No.", "Channel", "Guide", "Next 7 days", "Gaps", "Until"], rows, empty: "No channel yet.")
                                 t.pager = Pager(summary: "", prevHref: after > 0 ? "/cms/epg/overview" : nil, nextHref: page.count > 100 ? "/cms/epg/overview?after=\(channels.last!.number)" : nil)

@@ -15,6 +15,8 @@ enum EPGController {
         e.get(":id", use: show)
         e.post(":id", use: update)
         e.post(":id", "refresh", use: refresh)
+        e.get(":id", "delete", use: confirmDelete)
+        e.post(":id", "delete", use: delete)
         e.on(.POST, ":id", "upload", body: .collect(maxSize: "200mb"), use: upload)
         e.get("matching", use: matching)
         e.post("matching", "run", use: runMatching)
@@ -22,6 +24,7 @@ enum EPGController {
         e.post("matching", ":suggestion", "accept", use: accept)
         e.post("matching", ":suggestion", "reject", use: reject)
         e.post("matching", "channels", ":channel", "clear", use: clearLink)
+        e.post("matching", "aliases", ":alias", "forget", use: forgetAlias)
     }
 
     // MARK: Matching
@@ -44,6 +47,10 @@ enum EPGController {
             Row(cells: [Cell("\(c.number) \(c.name)"), Cell("\(c.epgChannelID) (\(sources[c.epgSourceID!] ?? "?"))", mono: true), Cell(c.epgShiftMinutes == 0 ? "—" : "\(c.epgShiftMinutes) min")],
                 actions: [RowAction(label: "Clear link", href: nil, postTo: "/cms/epg/matching/channels/\(c.id!)/clear", danger: true)])
         }
+        let remembered = try await EPGMatching.aliases(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID).map { a in
+            Row(cells: [Cell(a.alias), Cell(a.externalID, mono: true)],
+                actions: [RowAction(label: "Forget", href: nil, postTo: "/cms/epg/matching/aliases/\(a.id!)/forget", danger: true)])
+        }
         let unlinked = channels.filter { $0.epgSourceID == nil }.count
         let vm = SectionsVM(heading: "EPG matching", intro: "Run matching to link channels by their EPG id, a name you confirmed before, or the same name. Close names are only proposed: accept or reject them below. A manual link always wins. \(unlinked) channel(s) without a guide.",
                             buttons: [Button(label: "EPG Urls", href: "/cms/epg", primary: false)], tabs: [],
@@ -58,6 +65,8 @@ enum EPGController {
                                     Field("shift", "Time shift (minutes)", type: "number", value: "0"),
                                 ], submitLabel: "Link", cancelHref: nil, formError: nil)),
                                 Section(title: "Linked channels", table: .simple(["Channel", "Guide channel", "Shift"], linked, empty: "No channel is linked yet.")),
+                                Section(title: "Remembered names", intro: "Names you confirmed by accepting a proposal: matching links a channel of that name (case, accents and HD/4K ignored) to that guide channel id. Forgetting one keeps the links it made.",
+                                        table: .simple(["Channel name", "Guide channel id"], remembered, empty: "No name remembered yet.")),
                             ])
         return try await Layout.render(req, "sections", title: "EPG matching", vm)
     }
@@ -99,6 +108,14 @@ enum EPGController {
         }
     }
 
+    static func forgetAlias(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        return try await req.flashing(redirectTo: "/cms/epg/matching") {
+            let a = try await EPGMatching.forgetAlias(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, aliasID: try req.parameters.require("alias", as: Int.self))
+            return "“\(a.alias)” forgotten: matching no longer links that name to \(a.externalID)."
+        }
+    }
+
     static func clearLink(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         return try await req.flashing(redirectTo: "/cms/epg/matching") {
@@ -109,6 +126,7 @@ enum EPGController {
 
     struct SourceForm: Content {
         var name: String?; var url: String?; var zone: String?; var timeShiftMinutes: String?; var refreshHour: String?; var retentionDays: String?; var enabled: String?
+        var priority: String?
     }
 
     static func fields(_ f: SourceForm) -> [Field] {
@@ -118,6 +136,8 @@ enum EPGController {
          Field("timeShiftMinutes", "Time shift (minutes)", type: "number", value: f.timeShiftMinutes ?? "0", help: "Added to every programme, e.g. 60 for a feed an hour early."),
          Field("refreshHour", "Daily refresh at (hour, deployment time)", type: "number", value: f.refreshHour ?? "4", help: "0–23; empty for by hand only."),
          Field("retentionDays", "Keep past programmes (days)", type: "number", value: f.retentionDays ?? "7", help: "At least the longest catch-up of the linked channels is kept."),
+         Field("priority", "Priority", type: "number", value: f.priority ?? "0",
+               help: "0–100. When several guides have a channel of the same name, matching takes the guide with the highest priority, then the one with more programmes for it; still equal, it asks you."),
          Field("enabled", "Enabled", type: "checkbox", value: f.enabled ?? "on")]
     }
 
@@ -132,6 +152,8 @@ enum EPGController {
         else if let h = Int(text(f.refreshHour)) { i.refreshHour = h } else { throw DomainError.validation(["refreshHour": "must be an hour from 0 to 23"]) }
         guard let days = Int(text(f.retentionDays).isEmpty ? "7" : text(f.retentionDays)) else { throw DomainError.validation(["retentionDays": "must be a number of days"]) }
         i.retentionDays = days
+        guard let priority = Int(text(f.priority).isEmpty ? "0" : text(f.priority)) else { throw DomainError.validation(["priority": "must be a whole number from 0 to 100"]) }
+        i.priority = priority
         i.enabled = Bool(checkbox: f.enabled)
         return i
     }
@@ -153,13 +175,15 @@ enum EPGController {
         for s in sources {
             let last = try await EPGSourceService.runs(ctx.env, sourceID: s.id!, limit: 1).first
             let channels = try await EPGChannelModel.query(on: req.db).filter(\.$sourceID == s.id!).count()
-            rows.append(Row(cells: [Cell(s.name, href: "/cms/epg/\(s.id!)"), Cell(s.url.isEmpty ? "uploads" : s.url, mono: true), Cell("\(channels)")] + runCells(last, ctx),
-                            actions: [RowAction(label: "Open", href: "/cms/epg/\(s.id!)", postTo: nil, danger: false)]))
+            rows.append(Row(cells: [Cell(s.name, href: "/cms/epg/\(s.id!)"), Cell(s.url.isEmpty ? "uploads" : s.url, mono: true), Cell("\(channels)")] + runCells(last, ctx) + [Cell("\(s.priority)")],
+                            actions: [RowAction(label: "Open", href: "/cms/epg/\(s.id!)", postTo: nil, danger: false),
+                                      RowAction(label: "Delete", href: "/cms/epg/\(s.id!)/delete", postTo: nil, danger: true)]))
         }
         let vm = SectionsVM(heading: "EPG Urls", intro: "XMLTV guides, imported from their URL every day at the chosen hour or from uploaded files. A new import replaces what the file covers; past programmes it does not cover stay for catch-up. A failed import keeps the previous guide.",
                             buttons: [Button(label: "EPG matching", href: "/cms/epg/matching", primary: true), Button(label: "EPG Overview", href: "/cms/epg/overview", primary: false),
-                                      Button(label: "EPG Builder", href: "/cms/epg/builder", primary: false), Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
-                            sections: [Section(title: nil, table: .simple(["Source", "URL", "Channels", "Last run", ""], rows, empty: "No guide yet.")),
+                                      Button(label: "EPG Builder", href: "/cms/epg/builder", primary: false), Button(label: "XMLTV export", href: "/cms/epg/export", primary: false),
+                                      Button(label: "Channels", href: "/cms/channels", primary: false)], tabs: [],
+                            sections: [Section(title: nil, table: .simple(["Source", "URL", "Channels", "Last run", "", "Priority"], rows, empty: "No guide yet.")),
                                        Section(title: "Add a guide", form: form ?? FormVM(heading: "", intro: nil, action: "/cms/epg", fields: fields(SourceForm()),
                                                                                          submitLabel: "Add guide", cancelHref: nil, formError: nil))])
         return try await Layout.render(req, "sections", title: "EPG Urls", vm, status: status)
@@ -189,9 +213,10 @@ enum EPGController {
         let runs = try await EPGSourceService.runs(ctx.env, sourceID: s.id!)
         let channels = try await EPGChannelModel.query(on: req.db).filter(\.$sourceID == s.id!).sort(\.$displayName).limit(1000).all()
         let f = SourceForm(name: s.name, url: s.url, zone: s.zone, timeShiftMinutes: String(s.timeShiftMinutes), refreshHour: s.refreshHour.map(String.init) ?? "",
-                           retentionDays: String(s.retentionDays), enabled: s.enabled ? "on" : nil)
+                           retentionDays: String(s.retentionDays), enabled: s.enabled ? "on" : nil, priority: String(s.priority))
         var actions: [RowAction] = []
         if !s.url.isEmpty { actions.append(RowAction(label: "Import now", href: nil, postTo: "/cms/epg/\(s.id!)/refresh", danger: false)) }
+        actions.append(RowAction(label: "Delete guide", href: "/cms/epg/\(s.id!)/delete", postTo: nil, danger: true))
         let history = runs.map { r in
             Row(cells: [Cell(ctx.dates.string(r.startedAt))] + runCells(r, ctx).prefix(1) + [Cell(r.message), Cell("\(r.channels)"), Cell("\(r.programmes)"),
                         Cell(r.finishedAt.map { String(format: "%.1f s", $0.timeIntervalSince(r.startedAt)) } ?? "…"),
@@ -243,6 +268,28 @@ enum EPGController {
         }
         req.flash(.success, "Import of \(s.name) queued; its result appears under Runs (and in Jobs).")
         return req.redirect(to: "/cms/epg/\(s.id!)", redirectType: .normal)
+    }
+
+    /// Says what goes with the source before it goes.
+    static func confirmDelete(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let (s, impact) = try await EPGSourceService.impact(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        let names = impact.linkedChannels.prefix(10).map { "\($0.number) \($0.name)" }.joined(separator: ", ") + (impact.linkedChannels.count > 10 ? ", …" : "")
+        let linked = impact.linkedChannels.isEmpty ? "No channel is linked to it."
+            : "\(impact.linkedChannels.count) linked channel(s) lose their guide and show none until linked again: \(names)."
+        return try await Layout.render(req, "confirm", title: "Delete guide", ConfirmVM(
+            heading: "Delete the guide \(s.name)?",
+            message: "This deletes \(impact.programmes) programme(s) on \(impact.guideChannels) guide channel(s), its import history and its pending proposals. \(linked) Names you confirmed are kept.",
+            action: "/cms/epg/\(s.id!)/delete", buttonLabel: "Delete guide", cancelHref: "/cms/epg/\(s.id!)"))
+    }
+
+    static func delete(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let id = try req.parameters.require("id", as: Int.self)
+        let s = try await EPGSourceService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id)
+        let impact = try await EPGSourceService.delete(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id)
+        req.flash(.success, "\(s.name) deleted with \(impact.programmes) programme(s); \(impact.linkedChannels.count) channel(s) no longer have a guide.")
+        return req.redirect(to: "/cms/epg", redirectType: .normal)
     }
 
     struct Upload: Content { var file: File? }

@@ -64,7 +64,7 @@ enum EPGGuideController {
         let (d, product) = try await product(req)
         let env = req.serviceEnvironment
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tvms-xmltv-\(UUID().uuidString).xml\(gzip ? ".gz" : "")")
-        try await EPGOutput.writeXMLTV(env, product: product, service: d.crmService, baseURL: SettingsController.baseURL(req),
+        try await EPGOutput.writeXMLTV(env, channels: try await EPGOutput.channels(env, product: product), service: d.crmService, baseURL: SettingsController.baseURL(req),
                                        from: env.now.addingTimeInterval(-7 * 86_400), to: env.now.addingTimeInterval(14 * 86_400), to: file, gzip: gzip)
         let response = try await req.fileio.asyncStreamFile(at: file.path, mediaType: gzip ? HTTPMediaType(type: "application", subType: "gzip") : .xml) { _ in
             try? FileManager.default.removeItem(at: file)
