@@ -37,6 +37,9 @@ public final class SQLiteBulkConnection: @unchecked Sendable {
         handle = h
         sqlite_nio_sqlite3_busy_timeout(h, 30_000)
         try execute("PRAGMA synchronous = NORMAL")
+        // A bulk load touches index pages all over the file (programmes arrive interleaved by
+        // channel); a 64 MiB page cache keeps them in memory instead of re-reading them.
+        try execute("PRAGMA cache_size = -65536")
     }
 
     deinit { sqlite_nio_sqlite3_close_v2(handle) }
