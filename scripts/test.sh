@@ -154,7 +154,7 @@ pkg_installed() {
 }
 
 python_deps_ok() {
-    "$PYTHON" -c 'import selenium, requests, pytest, schemathesis, moto.server, boto3' >/dev/null 2>&1
+    "$PYTHON" -c 'import selenium, requests, pytest, schemathesis, moto.server, boto3, akamai.edgeauth' >/dev/null 2>&1
 }
 
 apt_lists_present() {
@@ -163,7 +163,8 @@ apt_lists_present() {
 
 install_debian_packages() {
     local missing=() p
-    for p in postgresql chromium chromium-driver xmltv-util libxml2-utils; do
+    # nginx: Debian's build has secure_link, for the signed-URL round trip (test_stream_tokens.py).
+    for p in postgresql chromium chromium-driver xmltv-util libxml2-utils nginx; do
         pkg_installed "$p" || missing+=("$p")
     done
     if ! python_deps_ok && ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
@@ -186,10 +187,10 @@ install_debian_packages() {
 
 install_python_packages() {
     python_deps_ok && return 0
-    log "installing Python packages: selenium requests pytest schemathesis moto[server] boto3"
-    if ! "$PYTHON" -m pip install -q selenium requests pytest schemathesis 'moto[server]' boto3 >>"$LOGS/pip.log" 2>&1; then
+    log "installing Python packages: selenium requests pytest schemathesis moto[server] boto3 akamai-edgeauth"
+    if ! "$PYTHON" -m pip install -q selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth >>"$LOGS/pip.log" 2>&1; then
         # Debian's own python3 is "externally managed" (PEP 668).
-        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest schemathesis 'moto[server]' boto3 \
+        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth \
             >>"$LOGS/pip.log" 2>&1 || {
             tail -n 40 "$LOGS/pip.log" >&2
             return 1

@@ -16,7 +16,8 @@ if config.logFormat == "json" {
 
 let app = try await Application.make(env)
 do {
-    try await configure(app, config: config)
+    let standalone = env.arguments.dropFirst().first.map { standaloneCommandNames.contains($0) } ?? false
+    if !standalone { try await configure(app, config: config) }
     registerCommands(app)
     try await app.execute()
 } catch {

@@ -5,7 +5,8 @@ import Services
 import Storage
 import Vapor
 
-/// `tvms` subcommands. Each builds on the app that `configure` made, exactly like the server.
+/// `tvms` subcommands. Each builds on the app that `configure` made, exactly like the server,
+/// except the `standaloneCommandNames`, which `main` runs without `configure`.
 public func registerCommands(_ app: Application) {
     app.asyncCommands.use(TVMSServeCommand(), as: "serve", isDefault: true)
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
@@ -14,6 +15,7 @@ public func registerCommands(_ app: Application) {
     app.asyncCommands.use(AdminCommands(), as: "admin")
     app.asyncCommands.use(LedgerCommands(), as: "ledger")
     app.asyncCommands.use(EPGCommands(), as: "epg")
+    app.asyncCommands.use(TokenCommands(), as: "tokens")
 }
 
 /// `tvms serve`: HTTP server with in-process workers and scheduler. Wraps Vapor's own serve
