@@ -53,10 +53,14 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     jobs.register(EPGImportService.jobKind) { try await EPGJobs.runImport($0, http: outbound) }
     jobs.register(EPGJobs.refreshDueKind) { try await EPGJobs.refreshDue($0, http: outbound) }
     jobs.schedule(RecurringSchedule(name: "epg-refresh", jobKind: EPGJobs.refreshDueKind, interval: 300))
+    jobs.register(StreamHealthService.jobKind) { try await StreamHealthService.runJob($0, http: outbound) }
+    jobs.schedule(RecurringSchedule(name: "stream-health", jobKind: StreamHealthService.jobKind, interval: StreamHealthService.interval))
+    jobs.register(RecordingService.jobKind) { ctx in "\(try await RecordingService.advance(ctx.env)) recordings moved on" }
+    jobs.schedule(RecurringSchedule(name: "recordings", jobKind: RecordingService.jobKind, interval: 60))
     overrides.registerJobs?(&jobs)
     app.tvms = TVMSState(config: config, clock: overrides.clock ?? .live, gate: WriteGate(), hasher: hasher,
                          subscriberHasher: subscriberHasher, jobs: jobs, lockout: overrides.lockout ?? .standard, metrics: Metrics(),
-                         publishTargets: publishTargets)
+                         publishTargets: publishTargets, secrets: try config.secretBox())
 
     // HTTP: JSON dates as ISO 8601 instants (UTC), never Vapor's default seconds-since-2001.
     let encoder = JSONEncoder()

@@ -116,7 +116,7 @@ enum V1CRMController {
 
     struct ProductDTO: Content {
         var id: Int; var name: String; var mappingId: String?; var subscriptionType: String; var paymentType: String
-        var startFromFirstLogin: Bool; var allowedCountries: [String]; var isRTL: Bool; var maxDevices: Int; var userInterfaceId: String?
+        var startFromFirstLogin: Bool; var allowedCountries: [String]; var isRTL: Bool; var maxDevices: Int; var pvrQuotaHours: Int; var userInterfaceId: String?
         var defaultCurrency: String; var disclaimer: String; var supportText: String
         var ipAllowed: [String]; var ipBlocked: [String]; var ipLockFirst: Bool
         var sellable: Bool; var customers: Int
@@ -130,7 +130,7 @@ enum V1CRMController {
             }
             id = p.id!; name = p.name; mappingId = p.mappingID; subscriptionType = p.subscriptionType; paymentType = p.paymentType
             startFromFirstLogin = p.startFromFirstLogin; allowedCountries = p.allowedCountries.split(separator: ",").map(String.init)
-            isRTL = p.isRTL; maxDevices = p.maxDevices; userInterfaceId = p.userInterfaceID; defaultCurrency = p.defaultCurrency
+            isRTL = p.isRTL; maxDevices = p.maxDevices; pvrQuotaHours = p.pvrQuotaHours; userInterfaceId = p.userInterfaceID; defaultCurrency = p.defaultCurrency
             disclaimer = p.disclaimer; supportText = p.supportText
             ipAllowed = p.ipAllowed.split(separator: "\n").map(String.init); ipBlocked = p.ipBlocked.split(separator: "\n").map(String.init)
             ipLockFirst = p.ipLockFirst; sellable = d.isSellable; customers = d.customerCount
@@ -227,7 +227,7 @@ enum V1CRMController {
 
     struct ProductBody: Content {
         var name: String?; var mappingId: String?; var subscriptionType: String?; var paymentType: String?; var startFromFirstLogin: Bool?
-        var allowedCountries: [String]?; var isRTL: Bool?; var maxDevices: Int?; var userInterfaceId: String?; var defaultCurrency: String?
+        var allowedCountries: [String]?; var isRTL: Bool?; var maxDevices: Int?; var pvrQuotaHours: Int?; var userInterfaceId: String?; var defaultCurrency: String?
         var disclaimer: String?; var supportText: String?
 
         func input(over base: ProductService.Input?) -> ProductService.Input {
@@ -235,7 +235,7 @@ enum V1CRMController {
                                  subscriptionType: subscriptionType ?? base?.subscriptionType ?? "", paymentType: paymentType ?? base?.paymentType ?? "subscription",
                                  startFromFirstLogin: startFromFirstLogin ?? base?.startFromFirstLogin ?? false,
                                  allowedCountries: allowedCountries ?? base?.allowedCountries ?? [], isRTL: isRTL ?? base?.isRTL ?? false,
-                                 maxDevices: maxDevices ?? base?.maxDevices ?? 0, userInterfaceID: userInterfaceId ?? base?.userInterfaceID ?? "",
+                                 maxDevices: maxDevices ?? base?.maxDevices ?? 0, pvrQuotaHours: pvrQuotaHours ?? base?.pvrQuotaHours ?? 0, userInterfaceID: userInterfaceId ?? base?.userInterfaceID ?? "",
                                  defaultCurrency: defaultCurrency ?? base?.defaultCurrency ?? "", disclaimer: disclaimer ?? base?.disclaimer ?? "",
                                  supportText: supportText ?? base?.supportText ?? "")
         }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Services
 import Vapor
@@ -36,6 +37,12 @@ public struct AppConfig: Sendable {
     public var publishDirectory: String? = nil
     /// `TVMS_TMDB_API_URL` / `TVMS_TMDB_IMAGE_URL`: where the metadata lookup finds TMDb.
     public var tmdb = MetadataService.Endpoints()
+    /// `TVMS_SECRETS_KEY`: base64 of 32 random bytes sealing stored secrets (streaming-server
+    /// passwords, token keys, DRM keys). Unset: a key file `secrets.key` in `TVMS_DATA_DIR`, made
+    /// on first start. Every node of one installation needs the same key.
+    public var secretsKey: String? = nil
+    /// `TVMS_DATA_DIR`: the folder of the secrets key file; unset = the SQLite file's folder, or ./data.
+    public var dataDirectory: String? = nil
 
     public init(database: DatabaseTarget, logFormat: String = "text", inProcessWorkers: Int = 1,
                 schedulerEnabled: Bool = true, pollInterval: Double = 2, bcryptCost: Int = 12,
@@ -76,7 +83,29 @@ public struct AppConfig: Sendable {
         config.trustProxy = bool("TVMS_TRUST_PROXY", false)
         config.publishDirectory = env["TVMS_PUBLISH_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         config.tmdb = .fromEnvironment(env)
+        config.secretsKey = env["TVMS_SECRETS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        config.dataDirectory = env["TVMS_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         return config
+    }
+
+    /// The box sealing stored secrets: from `TVMS_SECRETS_KEY`, else the data folder's key file
+    /// (created with mode 0600 when missing).
+    public func secretBox() throws -> SecretBox {
+        if let secretsKey { return try SecretBox(base64: secretsKey) }
+        let folder: String
+        switch (dataDirectory, database) {
+        case (let dir?, _): folder = dir
+        case (nil, .sqlite(let path)): folder = (path as NSString).deletingLastPathComponent
+        case (nil, .postgres): folder = "./data"
+        }
+        let file = (folder as NSString).appendingPathComponent("secrets.key")
+        if let text = try? String(contentsOfFile: file, encoding: .utf8) { return try SecretBox(base64: text) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let text = SecretBox.generateKeyText()
+        guard FileManager.default.createFile(atPath: file, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw SecretBox.Failure(description: "Cannot write the secrets key file \(file); set TVMS_SECRETS_KEY instead")
+        }
+        return try SecretBox(base64: text)
     }
 
     public var databaseLabel: String {

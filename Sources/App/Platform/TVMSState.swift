@@ -18,6 +18,8 @@ public struct TVMSState: Sendable {
     public var metrics: Metrics
     /// Copies of published catalogue documents (folder, bucket).
     public var publishTargets: [any PublishTarget] = []
+    /// Seals stored secrets (streaming-server passwords, token and DRM keys).
+    public var secrets: SecretBox = .unconfigured
 }
 
 extension Application {
@@ -35,7 +37,7 @@ extension Application {
     /// A service environment bound to the app's default database (commands, jobs).
     public var serviceEnvironment: ServiceEnvironment {
         ServiceEnvironment(db: db, clock: tvms.clock, gate: tvms.gate, hasher: tvms.hasher, subscriberHasher: tvms.subscriberHasher,
-                           logger: logger, lockout: tvms.lockout)
+                           logger: logger, lockout: tvms.lockout, secrets: tvms.secrets)
     }
 
     var backgroundWork: BackgroundWork? {
@@ -48,7 +50,7 @@ extension Request {
     public var serviceEnvironment: ServiceEnvironment {
         let s = application.tvms
         return ServiceEnvironment(db: db, clock: s.clock, gate: s.gate, hasher: s.hasher, subscriberHasher: s.subscriberHasher,
-                           logger: logger, lockout: s.lockout)
+                           logger: logger, lockout: s.lockout, secrets: s.secrets)
     }
 
     /// The client address as seen by the proxy in front of us, else the socket peer.

@@ -15,13 +15,15 @@ public enum ProductService {
         public var allowedCountries: [String]
         public var isRTL: Bool
         public var maxDevices: Int
+        /// Hours of cloud-PVR recordings per customer; 0 = no recordings.
+        public var pvrQuotaHours: Int
         public var userInterfaceID: String
         public var defaultCurrency: String
         public var disclaimer: String
         public var supportText: String
 
         public init(name: String, mappingID: String = "", subscriptionType: String, paymentType: String, startFromFirstLogin: Bool = false,
-                    allowedCountries: [String] = [], isRTL: Bool = false, maxDevices: Int, userInterfaceID: String = "",
+                    allowedCountries: [String] = [], isRTL: Bool = false, maxDevices: Int, pvrQuotaHours: Int = 0, userInterfaceID: String = "",
                     defaultCurrency: String, disclaimer: String = "", supportText: String = "") {
             self.name = name
             self.mappingID = mappingID
@@ -31,6 +33,7 @@ public enum ProductService {
             self.allowedCountries = allowedCountries
             self.isRTL = isRTL
             self.maxDevices = maxDevices
+            self.pvrQuotaHours = pvrQuotaHours
             self.userInterfaceID = userInterfaceID
             self.defaultCurrency = defaultCurrency
             self.disclaimer = disclaimer
@@ -41,7 +44,7 @@ public enum ProductService {
             self.init(name: p.name, mappingID: p.mappingID ?? "", subscriptionType: p.subscriptionType, paymentType: p.paymentType,
                       startFromFirstLogin: p.startFromFirstLogin,
                       allowedCountries: p.allowedCountries.split(separator: ",").map(String.init), isRTL: p.isRTL,
-                      maxDevices: p.maxDevices, userInterfaceID: p.userInterfaceID ?? "", defaultCurrency: p.defaultCurrency,
+                      maxDevices: p.maxDevices, pvrQuotaHours: p.pvrQuotaHours, userInterfaceID: p.userInterfaceID ?? "", defaultCurrency: p.defaultCurrency,
                       disclaimer: p.disclaimer, supportText: p.supportText)
         }
     }
@@ -117,6 +120,7 @@ public enum ProductService {
         if SubscriptionType(rawValue: input.subscriptionType) == nil { errors.add("subscriptionType", "must be trial or regular") }
         if PaymentType(rawValue: input.paymentType) == nil { errors.add("paymentType", "must be subscription, wallet or api") }
         if !(1...100).contains(input.maxDevices) { errors.add("maxDevices", "must be between 1 and 100") }
+        if !(0...10_000).contains(input.pvrQuotaHours) { errors.add("pvrQuotaHours", "must be between 0 and 10000 hours") }
         let countries = input.allowedCountries.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
         if let bad = countries.first(where: { !Country.isCode($0) }) { errors.add("allowedCountries", "contains \(bad), which is not an ISO country code") }
         let currencies = try await CurrencyService.codes(env.db, deploymentID: deploymentID)
@@ -135,6 +139,7 @@ public enum ProductService {
         p.allowedCountries = countries.joined(separator: ",")
         p.isRTL = input.isRTL
         p.maxDevices = input.maxDevices
+        p.pvrQuotaHours = max(0, input.pvrQuotaHours)
         p.userInterfaceID = input.userInterfaceID.isEmpty ? nil : input.userInterfaceID
         p.defaultCurrency = input.defaultCurrency.uppercased()
         p.disclaimer = input.disclaimer

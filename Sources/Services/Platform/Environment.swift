@@ -47,9 +47,11 @@ public struct ServiceEnvironment: Sendable {
     public var subscriberHasher: PasswordHashing
     public var logger: Logger
     public var lockout: LockoutPolicy
+    /// Seals secrets that must be used again (streaming-server passwords, token and DRM keys).
+    public var secrets: SecretBox
 
     public init(db: any Database, clock: AppClock, gate: WriteGate, hasher: PasswordHashing, subscriberHasher: PasswordHashing? = nil,
-                logger: Logger, lockout: LockoutPolicy = .standard) {
+                logger: Logger, lockout: LockoutPolicy = .standard, secrets: SecretBox = .unconfigured) {
         self.db = db
         self.clock = clock
         self.gate = gate
@@ -57,6 +59,7 @@ public struct ServiceEnvironment: Sendable {
         self.subscriberHasher = subscriberHasher ?? hasher
         self.logger = logger
         self.lockout = lockout
+        self.secrets = secrets
     }
 
     public var now: Date { clock.now() }

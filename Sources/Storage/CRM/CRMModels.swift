@@ -40,6 +40,8 @@ public final class ProductModel: Model, @unchecked Sendable {
     @Field(key: "allowed_countries") public var allowedCountries: String
     @Field(key: "is_rtl") public var isRTL: Bool
     @Field(key: "max_devices") public var maxDevices: Int
+    /// Hours of cloud-PVR recordings a customer may keep; 0 = recordings not offered.
+    @Field(key: "pvr_quota_hours") public var pvrQuotaHours: Int
     @OptionalField(key: "user_interface_id") public var userInterfaceID: String?
     @Field(key: "default_currency") public var defaultCurrency: String
     @Field(key: "disclaimer") public var disclaimer: String
@@ -162,6 +164,8 @@ public final class CustomerModel: Model, @unchecked Sendable {
 
     // wallet (materialised; the transactions are the record)
     @Field(key: "wallet_balance") public var walletBalance: Int64
+    /// Digest of the parental PIN (`ParentalPIN.digest`); empty = the default PIN 0000.
+    @Field(key: "parental_pin_digest") public var parentalPINDigest: String
 
     // search keys (normalised, indexed, prefix-searched)
     @Field(key: "search_first") public var searchFirst: String

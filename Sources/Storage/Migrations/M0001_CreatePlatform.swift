@@ -170,5 +170,6 @@ public enum StorageMigrations {
         M0015_CreateVoD(),
         M0016_CreateEPG(),
         M0017_AddEPGSourcePriority(),
+        M0018_CreateDelivery(),
     ]
 }

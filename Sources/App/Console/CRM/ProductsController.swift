@@ -60,12 +60,13 @@ enum ProductsController {
     struct ProductForm: Content {
         var name: String?; var mappingId: String?; var subscriptionType: String?; var paymentType: String?
         var startFromFirstLogin: String?; var allowedCountries: String?; var isRTL: String?; var maxDevices: String?
-        var defaultCurrency: String?; var disclaimer: String?; var supportText: String?
+        var pvrQuotaHours: String?; var defaultCurrency: String?; var disclaimer: String?; var supportText: String?
 
         init(_ p: ProductModel? = nil) {
             name = p?.name; mappingId = p?.mappingID; subscriptionType = p?.subscriptionType ?? "regular"; paymentType = p?.paymentType ?? "subscription"
             startFromFirstLogin = p?.startFromFirstLogin == true ? "on" : nil; allowedCountries = p?.allowedCountries
             isRTL = p?.isRTL == true ? "on" : nil; maxDevices = p.map { String($0.maxDevices) } ?? "3"
+            pvrQuotaHours = p.map { String($0.pvrQuotaHours) } ?? "0"
             defaultCurrency = p?.defaultCurrency; disclaimer = p?.disclaimer; supportText = p?.supportText
         }
 
@@ -73,7 +74,8 @@ enum ProductsController {
             ProductService.Input(name: name ?? "", mappingID: mappingId ?? "", subscriptionType: subscriptionType ?? "", paymentType: paymentType ?? "",
                                  startFromFirstLogin: Bool(checkbox: startFromFirstLogin),
                                  allowedCountries: (allowedCountries ?? "").split(separator: ",").map { String($0) },
-                                 isRTL: Bool(checkbox: isRTL), maxDevices: Int(maxDevices ?? "") ?? 0, defaultCurrency: defaultCurrency ?? "",
+                                 isRTL: Bool(checkbox: isRTL), maxDevices: Int(maxDevices ?? "") ?? 0,
+                                 pvrQuotaHours: Int((pvrQuotaHours ?? "").trimmingCharacters(in: .whitespaces)) ?? 0, defaultCurrency: defaultCurrency ?? "",
                                  disclaimer: disclaimer ?? "", supportText: supportText ?? "")
         }
     }
@@ -97,7 +99,8 @@ enum ProductsController {
                   options: PaymentType.allCases.map { FieldOption(value: $0.rawValue, label: $0.label, selected: $0.rawValue == (f.paymentType ?? "subscription")) },
                   help: "Subscription: periodic payment. Wallet: credits for pay-per-view. API: all billing through the API.", required: true),
             Field("startFromFirstLogin", "Start subscription from first login", type: "checkbox", value: f.startFromFirstLogin == "on" ? "on" : ""),
-            Field("maxDevices", "Max devices", type: "number", value: f.maxDevices ?? "3", help: "Devices a customer may use with this product.", required: true),
+            Field("maxDevices", "Max devices", type: "number", value: f.maxDevices ?? "3", help: "Devices a customer may use with this product, and streams it may play at the same time.", required: true),
+            Field("pvrQuotaHours", "Cloud PVR hours", type: "number", value: f.pvrQuotaHours ?? "0", help: "Hours of recordings a customer may keep; 0 = no recordings."),
             Field("defaultCurrency", "Default currency", type: "select", value: cur,
                   options: currencies.map { FieldOption(value: $0.code, label: "\($0.code) — \($0.name)", selected: $0.code == cur) }, required: true),
             Field("allowedCountries", "Allowed countries", value: f.allowedCountries ?? "", help: "ISO codes separated by commas (NL, BE); empty = everywhere."),

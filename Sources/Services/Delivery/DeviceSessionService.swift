@@ -1,0 +1,119 @@
+import Domain
+import FluentKit
+import Foundation
+import Storage
+
+/// Subscriber sign-in on a device: a login id and password give a bearer token bound to that
+/// device (stored as a digest; the apps never put passwords in URLs). The subscriber API
+/// (issue 9) adds activation codes, MAC logins, device lists and profiles on top.
+public enum DeviceSessionService {
+    public static let lifetime: TimeInterval = 30 * 86_400
+    /// `last_seen_at` is written at most this often, so a busy device does not write on every call.
+    static let touchInterval: TimeInterval = 60
+
+    public struct DeviceInfo: Sendable {
+        public var uid: String
+        public var type: String
+        public var model: String
+        public var appVersion: String
+        public init(uid: String, type: String, model: String = "", appVersion: String = "") {
+            self.uid = uid; self.type = type; self.model = model; self.appVersion = appVersion
+        }
+    }
+
+    /// A signed-in device: who, which device, which family of player.
+    public struct Context: Sendable {
+        public var sessionID: Int
+        public var deploymentID: UUID
+        public var customerID: Int
+        public var deviceID: Int
+        public var deviceType: String
+        public var family: DeviceFamily { DeviceFamily(deviceType: deviceType) }
+    }
+
+    static func refused(_ code: String, _ message: String, _ kind: DomainError.Kind = .forbidden) -> DomainError { DomainError(kind, code: code, message) }
+
+    /// Signs a device in. Typed errors: `wrong_credentials`, `disabled`, `expired`, `pending`,
+    /// `not_served`, `max_devices_reached`, `ip_not_allowed`.
+    public static func login(_ env: ServiceEnvironment, deploymentID: UUID, login: String, password: String, device: DeviceInfo,
+                             ip: String) async throws -> (token: String, context: Context) {
+        let uid = device.uid.trimmingCharacters(in: .whitespaces)
+        guard !uid.isEmpty, uid.count <= 200 else { throw DomainError.validation(["device.uid": "is required (the device's stable id)"]) }
+        guard let c = try await CustomerModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$login == login.trimmingCharacters(in: .whitespaces))
+            .filter(\.$deletedAt == nil).first(), try CustomerService.verifyPassword(env, customer: c, password: password) else {
+            throw refused("wrong_credentials", "The login id or password is wrong.", .unauthorized)
+        }
+        guard let product = try await ProductModel.find(c.productID, on: env.db) else { throw refused("not_served", "The account has no product.") }
+        let status = CustomerService.status(c, product: product, now: env.now)
+        guard status.isServed else {
+            switch status {
+            case .disabled: throw refused("disabled", "The account is disabled. Contact your provider.")
+            case .expired: throw refused("expired", "The subscription has expired. Renew it to watch again.")
+            case .pending: throw refused("pending", "The subscription has not started yet.")
+            default: throw refused("not_served", "The account cannot watch now (\(status.rawValue)).")
+            }
+        }
+        if let problem = PlaybackService.ipProblem(product: product, ip: ip) { throw refused("ip_not_allowed", problem) }
+        let devices = try await CustomerDeviceModel.query(on: env.db).filter(\.$customerID == c.id!).all()
+        let existing = devices.first { $0.uuid == uid }
+        if existing == nil && devices.count >= product.maxDevices {
+            throw refused("max_devices_reached", "This account already uses \(devices.count) devices, the most its product allows. Remove one first.", .conflict)
+        }
+        let token = Secrets.generate(prefix: "tvms_dev_")
+        let now = env.now
+        let customerID = c.id!
+        let ctx = try await env.write { db -> Context in
+            let d = existing ?? CustomerDeviceModel()
+            if existing == nil {
+                d.customerID = customerID; d.linked = false; d.mac = ""; d.serial = ""; d.uuid = uid
+            }
+            d.connected = true; d.model = String(device.model.prefix(100)); d.deviceType = String(device.type.prefix(40)); d.ip = ip
+            d.appVersion = String(device.appVersion.prefix(40)); d.lastSeenAt = now
+            try await d.save(on: db)
+            let s = DeviceSessionModel()
+            s.deploymentID = deploymentID; s.customerID = customerID; s.deviceID = d.id!; s.tokenDigest = Secrets.digest(token)
+            s.createdAt = now; s.lastSeenAt = now; s.expiresAt = now.addingTimeInterval(lifetime)
+            try await s.create(on: db)
+            return Context(sessionID: s.id!, deploymentID: deploymentID, customerID: customerID, deviceID: d.id!, deviceType: d.deviceType)
+        }
+        return (token, ctx)
+    }
+
+    /// The device behind a bearer token, or nil when the token is unknown, revoked or expired.
+    public static func resolve(_ env: ServiceEnvironment, token: String) async throws -> Context? {
+        guard token.hasPrefix("tvms_dev_"), token.count < 200 else { return nil }
+        let rows = try await env.db.sql.raw("""
+            SELECT s.id, s.deployment_id, s.customer_id, s.device_id, s.last_seen_at, s.expires_at, s.revoked_at, d.device_type
+            FROM device_sessions s JOIN customer_devices d ON d.id = s.device_id
+            WHERE s.token_digest = \(bind: Secrets.digest(token))
+            """).all()
+        guard let r = rows.first else { return nil }
+        let expires = try r.decode(column: "expires_at", as: Date.self)
+        guard try r.decodeNil(column: "revoked_at"), expires > env.now else { return nil }
+        let id = try r.decode(column: "id", as: Int.self)
+        let lastSeen = try r.decode(column: "last_seen_at", as: Date.self)
+        if env.now.timeIntervalSince(lastSeen) > touchInterval {
+            let now = env.now
+            try await env.write { db in try await DeviceSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
+        }
+        return Context(sessionID: id, deploymentID: try r.decode(column: "deployment_id", as: UUID.self), customerID: try r.decode(column: "customer_id", as: Int.self),
+                       deviceID: try r.decode(column: "device_id", as: Int.self), deviceType: try r.decode(column: "device_type", as: String.self))
+    }
+
+    public static func logout(_ env: ServiceEnvironment, context: Context) async throws {
+        let now = env.now
+        try await env.write { db in
+            try await DeviceSessionModel.query(on: db).filter(\.$id == context.sessionID).set(\.$revokedAt, to: now).update()
+            try await PlaybackSessionModel.query(on: db).filter(\.$deviceID == context.deviceID).filter(\.$endedAt == nil).set(\.$endedAt, to: now).update()
+        }
+    }
+}
+
+/// The parental PIN: four to eight digits; stored as a digest bound to the customer.
+public enum ParentalPIN {
+    public static let defaultPIN = "0000"
+    public static func digest(customerID: Int, pin: String) -> String { Secrets.digest("parental:\(customerID):\(pin)") }
+    public static func matches(customerID: Int, stored: String, pin: String) -> Bool {
+        Secrets.equalDigests(stored.isEmpty ? digest(customerID: customerID, pin: defaultPIN) : stored, digest(customerID: customerID, pin: pin))
+    }
+}
