@@ -39,5 +39,6 @@ func routes(_ app: Application) throws {
     EPGGridController.register(signedIn)
     PublishController.register(app, console: signedIn)
     EPGGuideController.register(app)
+    ClientPlaybackController.register(app)
     PortalController.register(signedIn)
 }

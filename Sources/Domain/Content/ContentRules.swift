@@ -26,8 +26,11 @@ public enum ChannelRules {
     public static let numberRange = 1...99_999
 
     /// An empty string, or an http(s)/rtmp/udp URL with a host.
+    /// An http(s) URL, or a path (`/live/news/index.m3u8`) that playback serves from the
+    /// deployment's CDN hostnames and the channel's streaming server.
     public static func isStreamURL(_ s: String) -> Bool {
         if s.isEmpty { return true }
+        if s.hasPrefix("/") && !s.hasPrefix("//") && s.count > 1 && !s.contains(where: { $0.isWhitespace }) { return true }
         guard let u = URL(string: s), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme), u.host?.isEmpty == false else { return false }
         return true
     }

@@ -43,8 +43,8 @@ public enum ChannelService {
             if let other = try await q.first() { errors.add("number", "\(i.number) is already \(other.name)") }
         }
         if i.name.trimmingCharacters(in: .whitespaces).isEmpty { errors.add("name", "is required") }
-        for (field, url) in [("hlsURL", i.hlsURL), ("dashURL", i.dashURL), ("fallbackURL", i.fallbackURL), ("vastURL", i.vastURL)] where !ChannelRules.isStreamURL(url) {
-            errors.add(field, "must be an http(s) URL")
+        for (field, url) in [("hlsURL", i.hlsURL), ("dashURL", i.dashURL), ("fallbackURL", i.fallbackURL), ("vastURL", i.vastURL)] where !ChannelRules.isStreamURL(url) || (field == "vastURL" && url.hasPrefix("/")) {
+            errors.add(field, field == "vastURL" ? "must be an http(s) URL" : "must be an http(s) URL or a path such as /live/news/index.m3u8 (served from the CDN hostnames)")
         }
         if !ChannelRules.looksLikeHLS(i.hlsURL) { errors.add("hlsURL", "must be an HLS playlist (.m3u8): Apple and KaiOS devices play only HLS") }
         if !ChannelRules.looksLikeDASH(i.dashURL) { errors.add("dashURL", "must be a DASH manifest (.mpd)") }

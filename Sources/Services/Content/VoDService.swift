@@ -98,8 +98,8 @@ public enum VoDService {
         if !(0...VoDRules.maxDurationSeconds).contains(i.durationSeconds) { errors.add("durationSeconds", "must be between 0 and 10 hours") }
         if !ChannelRules.ageRatings.contains(i.ageRating) { errors.add("ageRating", "must be one of \(ChannelRules.ageRatings.map(String.init).joined(separator: ", "))") }
         if !VoDRules.isIMDbID(i.imdbID) { errors.add("imdbID", "must look like tt0123456") }
-        for (field, url) in [("streamURL", i.streamURL), ("trailerURL", i.trailerURL), ("subtitlesURL", i.subtitlesURL), ("vastURL", i.vastURL)] where !ChannelRules.isStreamURL(url) {
-            errors.add(field, "must be an http(s) URL")
+        for (field, url) in [("streamURL", i.streamURL), ("trailerURL", i.trailerURL), ("subtitlesURL", i.subtitlesURL), ("vastURL", i.vastURL)] where !ChannelRules.isStreamURL(url) || (field == "vastURL" && url.hasPrefix("/")) {
+            errors.add(field, field == "vastURL" ? "must be an http(s) URL" : "must be an http(s) URL or a path such as /live/news/index.m3u8 (served from the CDN hostnames)")
         }
         // Looked-up episodes arrive without URLs: they may wait, disabled, until one is entered.
         if i.kind.playable && i.streamURL.isEmpty && i.enabled { errors.add("streamURL", "is required to enable it: this is what the app plays (MP4, HLS or DASH)") }

@@ -1,0 +1,159 @@
+import Domain
+import Fluent
+import Foundation
+import Services
+import Storage
+import Vapor
+
+/// The part of the subscriber API that delivery needs (issue 8): sign a device in, ask to play,
+/// keep a playback counted, stop it, and cloud-PVR recordings. Errors are the API's JSON error
+/// shape with stable codes (`not_entitled`, `max_streams_reached`, `parental_pin_required`…).
+/// Issue 9 grows the rest of the subscriber API around it.
+enum ClientPlaybackController {
+    static func register(_ app: Application) {
+        let client = app.grouped("api", "client", "v1")
+        client.post("auth", "login", use: login)
+        let signedIn = client.grouped(DeviceSessionMiddleware())
+        signedIn.post("auth", "logout", use: logout)
+        signedIn.post("play", use: play)
+        signedIn.post("play", ":playbackId", "heartbeat", use: heartbeat)
+        signedIn.post("play", ":playbackId", "stop", use: stop)
+        signedIn.get("recordings", use: recordings)
+        signedIn.post("recordings", use: record)
+        signedIn.delete("recordings", ":recordingId", use: deleteRecording)
+    }
+
+    struct LoginBody: Content {
+        struct Device: Content { var uid: String; var type: String; var model: String?; var appVersion: String? }
+        /// The operator's CRM service name (the apps' Service ID).
+        var service: String
+        var login: String
+        var password: String
+        var device: Device
+    }
+
+    struct LoginReply: Content { var token: String; var expiresAt: Date; var customerId: Int; var deviceId: Int }
+
+    static func ip(_ req: Request) -> String { req.clientIP ?? "0.0.0.0" }
+
+    /// Dates as ISO 8601 instants, like every TVMS API.
+    static let json: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.withoutEscapingSlashes]
+        return e
+    }()
+
+    static func login(_ req: Request) async throws -> Response {
+        let b = try req.content.decode(LoginBody.self)
+        let env = req.serviceEnvironment
+        guard let d = try await DeploymentModel.query(on: req.db).filter(\.$crmService == b.service.lowercased()).first() else {
+            throw DomainError(.notFound, code: "unknown_service", "No operator has the service id \(b.service).")
+        }
+        let (token, ctx) = try await DeviceSessionService.login(env, deploymentID: d.id!, login: b.login, password: b.password,
+                                                                 device: .init(uid: b.device.uid, type: b.device.type, model: b.device.model ?? "",
+                                                                               appVersion: b.device.appVersion ?? ""), ip: ip(req))
+        let r = Response(status: .created)
+        try r.content.encode(LoginReply(token: token, expiresAt: env.now.addingTimeInterval(DeviceSessionService.lifetime), customerId: ctx.customerID, deviceId: ctx.deviceID))
+        r.headers.cacheControl = .init(noStore: true)
+        return r
+    }
+
+    static func logout(_ req: Request) async throws -> HTTPStatus {
+        try await DeviceSessionService.logout(req.serviceEnvironment, context: req.device)
+        return .noContent
+    }
+
+    struct PlayBody: Content {
+        var kind: String
+        var item: String?
+        var recordingId: Int?
+        var start: Date?
+        var stop: Date?
+        var pin: String?
+    }
+
+    static func play(_ req: Request) async throws -> Response {
+        let b = try req.content.decode(PlayBody.self)
+        guard let kind = PlaybackService.Kind(rawValue: b.kind) else {
+            throw DomainError.validation(["kind": "must be one of \(PlaybackService.Kind.allCases.map(\.rawValue).joined(separator: ", "))"])
+        }
+        var ref: ContentRef? = nil
+        if let item = b.item {
+            guard let r = ContentRef(item) else { throw DomainError.validation(["item": "must look like channel:3 or movie:12"]) }
+            ref = r
+        }
+        let grant = try await PlaybackService.authorise(req.serviceEnvironment, context: req.device,
+                                                        request: .init(kind: kind, item: ref, recordingID: b.recordingId, start: b.start, stop: b.stop, pin: b.pin),
+                                                        ip: ip(req))
+        let r = Response(status: .ok)
+        try r.content.encode(grant, using: ClientPlaybackController.json)
+        r.headers.cacheControl = .init(noStore: true)
+        return r
+    }
+
+    static func playbackID(_ req: Request) throws -> Int {
+        guard let id = req.parameters.get("playbackId", as: Int.self) else { throw DomainError.notFound("The playback") }
+        return id
+    }
+
+    static func heartbeat(_ req: Request) async throws -> HTTPStatus {
+        try await PlaybackService.heartbeat(req.serviceEnvironment, context: req.device, playbackID: try playbackID(req))
+        return .noContent
+    }
+
+    static func stop(_ req: Request) async throws -> HTTPStatus {
+        try await PlaybackService.stop(req.serviceEnvironment, context: req.device, playbackID: try playbackID(req))
+        return .noContent
+    }
+
+    struct RecordingOut: Content {
+        var id: Int; var channelId: Int; var title: String; var start: Date; var stop: Date; var state: String; var failure: String?
+        init(_ r: RecordingModel) {
+            id = r.id!; channelId = r.channelID; title = r.title; start = r.start; stop = r.stop; state = r.state; failure = r.failure.isEmpty ? nil : r.failure
+        }
+    }
+
+    struct RecordingList: Content { var recordings: [RecordingOut]; var quota: RecordingService.Quota }
+
+    static func recordings(_ req: Request) async throws -> RecordingList {
+        let env = req.serviceEnvironment
+        return RecordingList(recordings: try await RecordingService.list(env, customerID: req.device.customerID).map(RecordingOut.init),
+                             quota: try await RecordingService.quota(env, customerID: req.device.customerID))
+    }
+
+    struct RecordBody: Content { var channelId: Int; var start: Date; var stop: Date; var title: String? }
+
+    static func record(_ req: Request) async throws -> Response {
+        let b = try req.content.decode(RecordBody.self)
+        let r = try await RecordingService.schedule(req.serviceEnvironment, context: req.device, channelID: b.channelId, start: b.start, stop: b.stop, title: b.title ?? "")
+        let response = Response(status: .created)
+        try response.content.encode(RecordingOut(r))
+        return response
+    }
+
+    static func deleteRecording(_ req: Request) async throws -> HTTPStatus {
+        guard let id = req.parameters.get("recordingId", as: Int.self) else { throw DomainError.notFound("The recording") }
+        try await RecordingService.delete(req.serviceEnvironment, context: req.device, id: id)
+        return .noContent
+    }
+}
+
+/// Resolves the device bearer token of the subscriber API (`Authorization: Bearer tvms_dev_…`).
+struct DeviceSessionMiddleware: AsyncMiddleware {
+    struct Key: StorageKey { typealias Value = DeviceSessionService.Context }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let token = request.headers.bearerAuthorization?.token,
+              let ctx = try await DeviceSessionService.resolve(request.serviceEnvironment, token: token) else {
+            throw DomainError(.unauthorized, code: "session_invalid", "Sign in again: the device session is missing, expired or ended.")
+        }
+        request.storage[Key.self] = ctx
+        return try await next.respond(to: request)
+    }
+}
+
+extension Request {
+    /// The signed-in device (set by DeviceSessionMiddleware).
+    var device: DeviceSessionService.Context { storage[DeviceSessionMiddleware.Key.self]! }
+}
