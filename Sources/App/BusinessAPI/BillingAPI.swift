@@ -130,9 +130,10 @@ enum BillingAPI {
 
     /// Paths of this API (everything under /api/ except the REST API).
     static func isBillingPath(_ path: String) -> Bool {
-        // Routes match in any case, so /API/… must get this API's errors too.
+        // Routes match in any case, so /API/… must get this API's errors too. The REST API
+        // (/api/v1) and the subscriber API (/api/client) have the JSON error shape instead.
         let p = path.lowercased()
-        return p.hasPrefix("/api/") && !p.hasPrefix("/api/v1/") && p != "/api/v1"
+        return p.hasPrefix("/api/") && !p.hasPrefix("/api/v1/") && p != "/api/v1" && !p.hasPrefix("/api/client/")
     }
 }
 

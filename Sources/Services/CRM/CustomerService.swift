@@ -235,6 +235,7 @@ public enum CustomerService {
         c.startFromFirstLogin = input.startFromFirstLogin ?? sale.product.startFromFirstLogin
         c.renewalInterval = max(1, input.renewalInterval)
         c.walletBalance = 0
+        c.parentalPINDigest = ""
         if !c.startFromFirstLogin {
             c.startsAt = now
             c.expiresAt = SubscriptionCalendar.add(length(sale.plan), to: now, in: zone(sale.deployment))

@@ -333,8 +333,8 @@ public enum DeliverySettingsService {
         try errors.throwIfAny()
         let m = try await StreamMappingModel.query(on: env.db).filter(\.$channelID == channelID).first() ?? StreamMappingModel()
         let isNew = m.id == nil
-        if isNew { m.deploymentID = deploymentID; m.channelID = channelID; m.status = "unknown"; m.statusDetail = "" }
-        if m.transcoderID != transcoderID || m.streamName != name { m.status = "unknown"; m.statusDetail = "" }
+        if isNew || m.transcoderID != transcoderID || m.streamName != name { m.status = "unknown"; m.statusDetail = "" }
+        if isNew { m.deploymentID = deploymentID; m.channelID = channelID }
         m.transcoderID = transcoderID; m.streamName = name; m.dvrDepthDays = dvrDepthDays
         try await env.write { db in
             try await m.save(on: db)

@@ -8,6 +8,8 @@ import Storage
 /// (issue 9) adds activation codes, MAC logins, device lists and profiles on top.
 public enum DeviceSessionService {
     public static let lifetime: TimeInterval = 30 * 86_400
+    /// How long a device keeps its place in the product's device limit after its last use.
+    public static let deviceSlotHold: TimeInterval = 2 * 86_400
     /// `last_seen_at` is written at most this often, so a busy device does not write on every call.
     static let touchInterval: TimeInterval = 60
 
@@ -56,8 +58,11 @@ public enum DeviceSessionService {
         if let problem = PlaybackService.ipProblem(product: product, ip: ip) { throw refused("ip_not_allowed", problem) }
         let devices = try await CustomerDeviceModel.query(on: env.db).filter(\.$customerID == c.id!).all()
         let existing = devices.first { $0.uuid == uid }
-        if existing == nil && devices.count >= product.maxDevices {
-            throw refused("max_devices_reached", "This account already uses \(devices.count) devices, the most its product allows. Remove one first.", .conflict)
+        // A device holds its slot for two days after it was last used (the manual's rule), so a
+        // replaced set-top box frees its place by itself.
+        let inUse = devices.filter { $0.uuid != uid && ($0.linked || ($0.lastSeenAt ?? .distantPast) > env.now.addingTimeInterval(-deviceSlotHold)) }
+        if inUse.count >= product.maxDevices {
+            throw refused("max_devices_reached", "This account already uses \(inUse.count) devices, the most its product allows. Sign out on one, or wait two days after its last use.", .conflict)
         }
         let token = Secrets.generate(prefix: "tvms_dev_")
         let now = env.now

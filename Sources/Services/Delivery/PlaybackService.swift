@@ -214,6 +214,7 @@ public enum PlaybackService {
                 _ = try await db.sql.raw("SELECT id FROM customers WHERE id = \(bind: ctx.customerID) FOR UPDATE").all()
             }
             try await PlaybackSessionModel.query(on: db).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil).set(\.$endedAt, to: now).update()
+            try await CustomerDeviceModel.query(on: db).filter(\.$id == ctx.deviceID).set(\.$lastSeenAt, to: now).set(\.$ip, to: ip).update()
             let others = try await PlaybackSessionModel.query(on: db).filter(\.$customerID == ctx.customerID).filter(\.$endedAt == nil)
                 .filter(\.$lastSeenAt > since).count()
             if others >= limit {

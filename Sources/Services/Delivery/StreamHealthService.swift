@@ -23,19 +23,22 @@ public enum StreamHealthService {
     }
 
     /// Checks a server's API (or its base address when it has no API): any answer below 500
-    /// means the server is there (401/403 from a public base address is normal).
+    /// means the server is there (401/403 from a public base address is normal; from the API it
+    /// means the stored credentials are wrong).
     public static func checkServer(_ env: ServiceEnvironment, http: any OutboundHTTP, transcoder t: TranscoderModel) async -> Outcome {
-        let url = t.apiURL.isEmpty ? t.baseURL : t.apiURL
+        let secret = (try? DeliverySettingsService.apiSecret(env, of: t)) ?? ""
+        return await checkServer(http: http, url: t.apiURL.isEmpty ? t.baseURL : t.apiURL, user: t.apiUser, secret: secret, hasAPI: !t.apiURL.isEmpty)
+    }
+
+    static func checkServer(http: any OutboundHTTP, url: String, user: String, secret: String, hasAPI: Bool) async -> Outcome {
         var headers: [(String, String)] = []
-        if !t.apiUser.isEmpty, let secret = try? DeliverySettingsService.apiSecret(env, of: t) {
-            headers.append(("Authorization", "Basic " + Data("\(t.apiUser):\(secret)".utf8).base64EncodedString()))
-        }
+        if !user.isEmpty { headers.append(("Authorization", "Basic " + Data("\(user):\(secret)".utf8).base64EncodedString())) }
         let started = Date()
         do {
             let r = try await http.fetch(method: "GET", url: url, headers: headers, body: nil, maxBytes: 1 << 20, timeout: timeout)
             let ms = Int(Date().timeIntervalSince(started) * 1000)
             if r.status >= 500 { return Outcome(ok: false, httpStatus: r.status, latencyMS: ms, segmentAgeSeconds: -1, detail: "The server answered \(r.status)") }
-            if !t.apiURL.isEmpty && (r.status == 401 || r.status == 403) {
+            if hasAPI && (r.status == 401 || r.status == 403) {
                 return Outcome(ok: false, httpStatus: r.status, latencyMS: ms, segmentAgeSeconds: -1, detail: "The API refused the credentials (\(r.status))")
             }
             return Outcome(ok: true, httpStatus: r.status, latencyMS: ms, segmentAgeSeconds: -1, detail: "Reachable")
@@ -100,46 +103,84 @@ public enum StreamHealthService {
         return StreamRouting.resolve(stored, on: StreamHost(id: t.id!, baseURL: t.baseURL))
     }
 
+    /// One check to make: what it is about and how to make it.
+    struct Probe: Sendable {
+        var deploymentID: UUID
+        var kind: String
+        var id: Int
+        var work: @Sendable () async -> Outcome
+    }
+
+    /// Runs probes at most `width` at a time: an unreachable server costs a whole timeout, and
+    /// a round must not take that long once per channel.
+    static func runAll(_ probes: [Probe], width: Int = 16) async -> [(Probe, Outcome)] {
+        await withTaskGroup(of: (Int, Outcome).self) { group in
+            var out = [(Probe, Outcome)?](repeating: nil, count: probes.count)
+            var next = 0
+            func add() {
+                let i = next, p = probes[i]
+                next += 1
+                group.addTask { (i, await p.work()) }
+            }
+            while next < min(width, probes.count) { add() }
+            while let (i, o) = await group.next() {
+                out[i] = (probes[i], o)
+                if next < probes.count { add() }
+            }
+            return out.compactMap { $0 }
+        }
+    }
+
+    static func checkEdge(http: any OutboundHTTP, baseURL: String) async -> Outcome {
+        let started = Date()
+        do {
+            let r = try await http.fetch(method: "HEAD", url: baseURL + "/", headers: [], body: nil, maxBytes: 0, timeout: timeout)
+            let ms = Int(Date().timeIntervalSince(started) * 1000)
+            return Outcome(ok: r.status < 500, httpStatus: r.status, latencyMS: ms, segmentAgeSeconds: -1, detail: r.status < 500 ? "Reachable" : "The edge answered \(r.status)")
+        } catch {
+            return Outcome(ok: false, httpStatus: 0, latencyMS: Int(Date().timeIntervalSince(started) * 1000), segmentAgeSeconds: -1, detail: describe(error))
+        }
+    }
+
     /// One round over one deployment (or all when nil): servers, CDN hostnames, mapped streams.
     @discardableResult
     public static func run(_ env: ServiceEnvironment, http: any OutboundHTTP, deploymentID: UUID? = nil) async throws -> (checked: Int, down: Int) {
         let now = env.now
-        var checks: [(UUID, String, Int, Outcome)] = []
+        var probes: [Probe] = []
         var servers = TranscoderModel.query(on: env.db).filter(\.$enabled == true)
         if let deploymentID { servers = servers.filter(\.$deploymentID == deploymentID) }
         let transcoders = try await servers.all()
-        for t in transcoders { checks.append((t.deploymentID, "transcoder", t.id!, await checkServer(env, http: http, transcoder: t))) }
+        for t in transcoders {
+            // The server's API password is opened here, not inside the concurrent probe.
+            let secret = (try? DeliverySettingsService.apiSecret(env, of: t)) ?? ""
+            let (url, user) = (t.apiURL.isEmpty ? t.baseURL : t.apiURL, t.apiUser)
+            let hasAPI = !t.apiURL.isEmpty
+            probes.append(Probe(deploymentID: t.deploymentID, kind: "transcoder", id: t.id!) {
+                await checkServer(http: http, url: url, user: user, secret: secret, hasAPI: hasAPI)
+            })
+        }
         var cdnQuery = CDNHostnameModel.query(on: env.db).filter(\.$enabled == true)
         if let deploymentID { cdnQuery = cdnQuery.filter(\.$deploymentID == deploymentID) }
         for c in try await cdnQuery.all() {
-            let started = Date()
-            let outcome: Outcome
-            do {
-                let r = try await http.fetch(method: "HEAD", url: c.baseURL + "/", headers: [], body: nil, maxBytes: 0, timeout: timeout)
-                let ms = Int(Date().timeIntervalSince(started) * 1000)
-                outcome = Outcome(ok: r.status < 500, httpStatus: r.status, latencyMS: ms, segmentAgeSeconds: -1, detail: r.status < 500 ? "Reachable" : "The edge answered \(r.status)")
-            } catch {
-                outcome = Outcome(ok: false, httpStatus: 0, latencyMS: Int(Date().timeIntervalSince(started) * 1000), segmentAgeSeconds: -1, detail: describe(error))
-            }
-            checks.append((c.deploymentID, "cdn", c.id!, outcome))
+            let base = c.baseURL
+            probes.append(Probe(deploymentID: c.deploymentID, kind: "cdn", id: c.id!) { await checkEdge(http: http, baseURL: base) })
         }
         let byID = Dictionary(uniqueKeysWithValues: transcoders.map { ($0.id!, $0) })
         var mapQuery = StreamMappingModel.query(on: env.db)
         if let deploymentID { mapQuery = mapQuery.filter(\.$deploymentID == deploymentID) }
         let mappings = try await mapQuery.all().filter { byID[$0.transcoderID] != nil }
-        for chunk in mappings.chunked(200) {
+        for chunk in mappings.chunked(500) {
             let channels = Dictionary(uniqueKeysWithValues: try await ChannelModel.query(on: env.db).filter(\.$id ~~ chunk.map(\.channelID)).all().map { ($0.id!, $0) })
             for m in chunk {
                 guard let c = channels[m.channelID], let t = byID[m.transcoderID] else { continue }
-                let outcome: Outcome
-                if let url = liveURL(channel: c, transcoder: t) {
-                    outcome = await checkStream(http: http, url: url, now: now)
-                } else {
-                    outcome = Outcome(ok: false, httpStatus: 0, latencyMS: 0, segmentAgeSeconds: -1, detail: "The channel has no HLS address to check")
-                }
-                checks.append((m.deploymentID, "channel", m.channelID, outcome))
+                let url = liveURL(channel: c, transcoder: t)
+                probes.append(Probe(deploymentID: m.deploymentID, kind: "channel", id: m.channelID) {
+                    guard let url else { return Outcome(ok: false, httpStatus: 0, latencyMS: 0, segmentAgeSeconds: -1, detail: "The channel has no HLS address to check") }
+                    return await checkStream(http: http, url: url, now: now)
+                })
             }
         }
+        let checks = await runAll(probes).map { ($0.0.deploymentID, $0.0.kind, $0.0.id, $0.1) }
         let results = checks
         let cutoff = now.addingTimeInterval(-Double(historyDays) * 86_400)
         try await env.write { db in
