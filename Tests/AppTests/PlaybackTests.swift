@@ -286,4 +286,29 @@ func closedPort() throws -> Int {
             #expect(stale["url"] as? String == "https://backup.example/stale.m3u8" && (stale["backups"] as? [String])?.first == f.origin.base + "/live/stale/manifest.mpd")
         }
     }
+
+    /// The demo works end to end: its viewer plays a demo channel with a Flussonic token and
+    /// gets the news from yesterday from the archive.
+    @Test func demoViewerPlaysWithFlussonicTokens() async throws {
+        try await withTVMS(trustProxy: true) { app, _ in
+            let env = app.serviceEnvironment
+            try await DemoData.loadContent(env)
+            try await DemoData.loadDelivery(env)
+            let news = try #require(try await ChannelModel.query(on: app.db).filter(\.$name == "City News 24").first())
+            let res = try await request(app, .POST, "/api/client/v1/auth/login",
+                                        json: #"{"service":"democrm","login":"\#(DemoData.subscriberLogin)","password":"\#(DemoData.subscriberPassword)","device":{"uid":"web-1","type":"chrome"}}"#)
+            let a = try token(res)
+            let live = try jsonObject(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(news.id!)"}"#))
+            let liveURL = try #require(live["url"] as? String)
+            let url = try #require(URLComponents(string: liveURL))
+            #expect(url.host == "live.demo.tvms" && url.path == "/city-news-24/manifest.mpd")
+            let signature = try #require(url.queryItems?.first { $0.name == "token" }?.value)
+            #expect(signature.split(separator: "-").count == 4, "hash-salt-end-start: \(signature)")
+            let iso = ISO8601DateFormatter()
+            let y = env.now.addingTimeInterval(-86_400)
+            let archive = try jsonObject(try await request(app, .POST, "/api/client/v1/play", token: a,
+                json: #"{"kind":"catchup","item":"channel:\#(news.id!)","start":"\#(iso.string(from: y))","stop":"\#(iso.string(from: y.addingTimeInterval(1800)))"}"#))
+            #expect((archive["url"] as? String)?.hasPrefix("https://live.demo.tvms/city-news-24/archive-\(Int(y.timeIntervalSince1970))-1800.mpd?token=") == true)
+        }
+    }
 }
