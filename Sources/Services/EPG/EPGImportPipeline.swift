@@ -122,8 +122,11 @@ final class GuideReader: @unchecked Sendable {
 }
 
 /// Where the importer's programmes go, under an import id nobody reads until activation.
+/// `finish` makes everything written durable; `abandon` drops what is not yet committed.
 protocol ProgrammeSink: Sendable {
     func write(_ programmes: [XMLTVProgramme], channelIDs: [String: Int]) async throws
+    func finish() async throws
+    func abandon() async
 }
 
 enum ProgrammeColumns {
@@ -131,16 +134,21 @@ enum ProgrammeColumns {
                         "episode_onscreen", "rating", "icon", "previously_shown", "is_new", "premiere"]
 }
 
-/// SQLite: one prepared INSERT reused for every row, on a private connection to the file, one
-/// transaction per batch taken in the server's write turn. SQLKit's per-statement building and
-/// per-value encoding cost more than SQLite's own work for a million rows.
+/// SQLite: one prepared INSERT reused for every row, on a private connection to the file. A
+/// transaction spans about `rowsPerTransaction` rows (several batches) and holds the server's
+/// write turn meanwhile: a guide interleaves its channels, so each transaction touches an index
+/// page per channel, and every commit writes those pages again to the WAL. Fifty thousand rows
+/// (well under a second) per commit keep that rewriting small while other writers wait briefly.
 final class SQLiteProgrammeSink: ProgrammeSink, @unchecked Sendable {
+    static let rowsPerTransaction = 50_000
     let env: ServiceEnvironment
     let importID: Int
     let connection: SQLiteBulkConnection
     let insert: SQLiteBulkConnection.Statement
     /// The connection is used from one thread at a time: this queue's.
     let queue = DispatchQueue(label: "tvms.epg.sqlite-sink")
+    /// Rows in the open transaction; nil when none is open. Touched only by the importing task.
+    var open: Int?
 
     init(_ env: ServiceEnvironment, path: String, importID: Int) throws {
         self.env = env
@@ -150,19 +158,48 @@ final class SQLiteProgrammeSink: ProgrammeSink, @unchecked Sendable {
         insert = try connection.prepare("INSERT INTO epg_programmes (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))")
     }
 
-    func write(_ programmes: [XMLTVProgramme], channelIDs: [String: Int]) async throws {
-        try await env.gate.exclusive(env.db) {
-            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                self.queue.async {
-                    do {
-                        try self.connection.transaction { try self.insertAll(programmes, channelIDs: channelIDs) }
-                        done.resume()
-                    } catch {
-                        done.resume(throwing: error)
-                    }
-                }
+    /// Runs blocking SQLite work on the sink's queue.
+    private func onQueue(_ work: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            queue.async {
+                do { try work(); done.resume() } catch { done.resume(throwing: error) }
             }
         }
+    }
+
+    func write(_ programmes: [XMLTVProgramme], channelIDs: [String: Int]) async throws {
+        if open == nil {
+            await env.gate.acquire(env.db)
+            do { try await onQueue { try self.connection.execute("BEGIN IMMEDIATE") } } catch { await env.gate.release(env.db); throw error }
+            open = 0
+        }
+        do {
+            try await onQueue { try self.insertAll(programmes, channelIDs: channelIDs) }
+        } catch {
+            await abandon()
+            throw error
+        }
+        open! += programmes.count
+        if open! >= Self.rowsPerTransaction { try await finish() }
+    }
+
+    func finish() async throws {
+        guard open != nil else { return }
+        do {
+            try await onQueue { try self.connection.execute("COMMIT") }
+        } catch {
+            await abandon()
+            throw error
+        }
+        open = nil
+        await env.gate.release(env.db)
+    }
+
+    func abandon() async {
+        guard open != nil else { return }
+        try? await onQueue { try self.connection.execute("ROLLBACK") }
+        open = nil
+        await env.gate.release(env.db)
     }
 
     private func insertAll(_ programmes: [XMLTVProgramme], channelIDs: [String: Int]) throws {
@@ -212,4 +249,7 @@ struct SQLProgrammeSink: ProgrammeSink {
             }
         }
     }
+
+    func finish() async throws {}
+    func abandon() async {}
 }

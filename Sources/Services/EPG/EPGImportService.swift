@@ -61,8 +61,11 @@ public enum EPGImportService {
                 try Gzip.inflate(plain, to: out)
                 plain = out
             }
+            let began = Date()
             let stats = try await parseAndStore(env, source: source, importID: importID, file: plain, progress: progress)
+            let stored = Date()
             try await activate(env, actor: actor, source: source, importID: importID)
+            env.logger.info("EPG import \(importID): \(stats.programmes) programmes read and stored in \(String(format: "%.1f", stored.timeIntervalSince(began))) s, activated in \(String(format: "%.1f", Date().timeIntervalSince(stored))) s")
             run.status = "ok"
             run.bytes = stats.bytes
             run.channels = stats.channels
@@ -100,17 +103,12 @@ public enum EPGImportService {
         reader.start()
         defer { reader.stop() }
         var stats = Stats()
-        for try await batch in reader.batches {
-            if !batch.channels.isEmpty || batch.programmes.contains(where: { known[$0.channel] == nil }) {
-                // Programmes may name channels the guide never described: they get a row too.
-                var missing = batch.channels
-                for p in batch.programmes where known[p.channel] == nil && !missing.contains(where: { $0.id == p.channel }) { missing.append(XMLTVChannel(id: p.channel)) }
-                try await upsertChannels(env, sourceID: sourceID, channels: missing, known: &known)
-            }
-            try await sink.write(batch.programmes, channelIDs: known)
-            reader.consumed()
-            stats.programmes += batch.programmes.count
-            progress?(Progress(bytes: batch.bytes, totalBytes: total, programmes: stats.programmes))
+        do {
+            try await store(env, reader: reader, sink: sink, sourceID: sourceID, known: &known, total: total, stats: &stats, progress: progress)
+            try await sink.finish()
+        } catch {
+            await sink.abandon()
+            throw error
         }
         try Task.checkCancellation()
         let summary = reader.summary
@@ -120,6 +118,25 @@ public enum EPGImportService {
         stats.warnings = summary.warnings
         if stats.programmes == 0 { throw XMLTVError("The guide has no programmes; the previous guide is kept.") }
         return stats
+    }
+
+    static func store(_ env: ServiceEnvironment, reader: GuideReader, sink: any ProgrammeSink, sourceID: Int, known: inout [String: Int], total: Int64,
+                      stats: inout Stats, progress: (@Sendable (Progress) -> Void)?) async throws {
+        for try await batch in reader.batches {
+            if !batch.channels.isEmpty || batch.programmes.contains(where: { known[$0.channel] == nil }) {
+                // Programmes may name channels the guide never described: they get a row too.
+                var missing = batch.channels
+                for p in batch.programmes where known[p.channel] == nil && !missing.contains(where: { $0.id == p.channel }) { missing.append(XMLTVChannel(id: p.channel)) }
+                    // New channels are written through the server's connection, which needs the
+                // write turn the bulk transaction holds: commit what is pending first.
+                try await sink.finish()
+                try await upsertChannels(env, sourceID: sourceID, channels: missing, known: &known)
+            }
+            try await sink.write(batch.programmes, channelIDs: known)
+            reader.consumed()
+            stats.programmes += batch.programmes.count
+            progress?(Progress(bytes: batch.bytes, totalBytes: total, programmes: stats.programmes))
+        }
     }
 
     static func upsertChannels(_ env: ServiceEnvironment, sourceID: Int, channels: [XMLTVChannel], known: inout [String: Int]) async throws {

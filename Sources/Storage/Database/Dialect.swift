@@ -58,6 +58,16 @@ public struct WriteGate: Sendable {
         }
     }
 
+    /// Takes this process's SQLite write turn until `release` (for a bulk load that keeps its
+    /// own transaction open across several awaits). A pass-through on PostgreSQL.
+    public func acquire(_ db: Database) async {
+        if db.dialect == .sqlite { await serializer.acquire() }
+    }
+
+    public func release(_ db: Database) async {
+        if db.dialect == .sqlite { await serializer.release() }
+    }
+
     /// Runs `work` holding this process's SQLite write turn without opening a Fluent
     /// transaction: for work that writes through its own connection (`SQLiteBulkConnection`).
     public func exclusive<T: Sendable>(_ db: Database, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
