@@ -164,6 +164,11 @@ func closedPort() throws -> Int {
             #expect(backups.count == 2 && backups[0].hasPrefix(f.origin.base + "/live/news/index.m3u8?") && backups[1].hasPrefix("https://backup.example/news.m3u8?"),
                     "then the origin, then the fallback, each signed: \(backups)")
 
+            // Asking again for the same channel (a player retry) keeps the same playback.
+            let retry = try jsonObject(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.news)"}"#))
+            #expect(retry["playbackID"] as? Int == grant["playbackID"] as? Int)
+            #expect(try await PlaybackSessionModel.query(on: app.db).count() == 1)
+
             // Not in the product, age-restricted without the PIN, with a wrong PIN, with the default PIN.
             #expect(try code(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.other)"}"#)) == "not_entitled")
             #expect(try code(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.late)"}"#)) == "parental_pin_required")

@@ -203,9 +203,19 @@ public enum PlaybackService {
     }
 
     /// Counts the customer's other playbacks and records this one, in one write transaction so
-    /// two devices starting at once cannot both take the last stream.
+    /// two devices starting at once cannot both take the last stream. A device asking again for
+    /// what it already plays (a player retry, a token refresh) keeps its playback: no new row,
+    /// no limit check, and a write only when its heartbeat is half-way stale.
     static func startPlayback(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, product: ProductModel, item: String, kind: String, ip: String) async throws -> Int {
         let now = env.now
+        if let current = try await PlaybackSessionModel.query(on: env.db).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil)
+            .filter(\.$item == item).filter(\.$kind == kind).filter(\.$lastSeenAt > now.addingTimeInterval(-liveWindow)).first() {
+            if now.timeIntervalSince(current.lastSeenAt) > liveWindow / 2 {
+                let id = current.id!
+                try await env.write { db in try await PlaybackSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
+            }
+            return current.id!
+        }
         let since = now.addingTimeInterval(-liveWindow)
         let limit = product.maxDevices
         return try await env.write { db in

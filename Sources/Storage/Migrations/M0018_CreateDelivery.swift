@@ -110,6 +110,7 @@ struct M0018_CreateDelivery: AsyncMigration {
             .field("ended_at", .datetime)
             .create()
         try await db.sql.create(index: "playback_sessions_customer_idx").on(PlaybackSessionModel.schema).column("customer_id").column("last_seen_at").run()
+        try await db.sql.create(index: "playback_sessions_device_idx").on(PlaybackSessionModel.schema).column("device_id").column("ended_at").run()
         try await deployment(db.schema(RecordingModel.schema).field("id", .int64, .identifier(auto: true)))
             .field("customer_id", .int64, .required, .references(CustomerModel.schema, "id", onDelete: .cascade))
             .field("channel_id", .int64, .required, .references(ChannelModel.schema, "id", onDelete: .cascade))
