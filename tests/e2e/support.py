@@ -171,6 +171,9 @@ class TvmsServer:
         # Cheap password hashing keeps the many logins of the suite fast in a
         # debug build; the hash format and checks are the same.
         env.setdefault("TVMS_BCRYPT_COST", "4")
+        # One installation key for every node of a suite, as operators must set it when several
+        # nodes share one database (docs/OPERATIONS.md).
+        env.setdefault("TVMS_SECRETS_KEY", "dHZtcy1lMmUtc2VjcmV0cy1rZXktMzItYnl0ZXMhISE=")
         env.update(self.extra_env)
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
