@@ -11,10 +11,10 @@ enum Layout {
     /// The manual's navigation. Areas not built yet are listed greyed out so operators see the
     /// whole map; items a role may not use are left out.
     static func navigation(for actor: Principal, path: String) -> [NavSection] {
-        func item(_ label: String, _ href: String?, _ permission: Permission?) -> NavItem? {
+        func item(_ label: String, _ href: String?, _ permission: Permission?, sub: Bool = false) -> NavItem? {
             if let permission, !actor.may(permission) { return nil }
-            guard let href else { return NavItem(label: label, href: nil, active: false, disabled: true) }
-            return NavItem(label: label, href: href, active: false, disabled: false)
+            guard let href else { return NavItem(label: label, href: nil, active: false, disabled: true, sub: sub) }
+            return NavItem(label: label, href: href, active: false, disabled: false, sub: sub)
         }
         let sections: [(String, [NavItem?])] = [
             // Only a reseller's own account has a portal; operator staff manage resellers under CRM.
@@ -40,7 +40,13 @@ enum Layout {
                      item("EPG Urls", "/cms/epg", .cms), item("EPG Overview", "/cms/epg/overview", .cms), item("EPG Builder", "/cms/epg/builder", .cms),
                      item("Movies", "/cms/movies", .cms), item("Series", "/cms/series", .cms), item("Education", "/cms/education", .cms),
                      item("Music", "/cms/music", .cms), item("Apps", "/cms/apps", .cms), item("Import/Export", "/cms/import-export", .cms),
-                     item("Publish", "/cms/publish", .cms), item("Transcoders", nil, .cms), item("Settings", "/cms/settings", .cms)]),
+                     item("Publish", "/cms/publish", .cms),
+                     item("Transcoders", "/cms/transcoders", .cms), item("Add a transcoder", "/cms/transcoders/new", .cms, sub: true),
+                     item("CDN Hostnames", "/cms/transcoders/cdn", .cms, sub: true), item("DVR Storage", "/cms/transcoders/dvr", .cms, sub: true),
+                     item("FLS Mapping", "/cms/transcoders/mappings", .cms, sub: true), item("FLS Config", "/cms/transcoders/config", .cms, sub: true),
+                     item("FLS Health", "/cms/transcoders/health", .cms, sub: true),
+                     item("Settings", "/cms/settings", .cms), item("BuyDRM", "/cms/settings/drm/buydrm", .cms, sub: true),
+                     item("Irdeto", "/cms/settings/drm/irdeto", .cms, sub: true), item("Token Settings", "/cms/settings/tokens", .cms, sub: true)]),
             ("CRM", [item("Customers", "/crm/customers", .crm)]
                 + [item("Tickets", nil, .crm), item("Stocks", "/crm/stock", .crm), item("Models", "/crm/models", .crm), item("Dealers", "/crm/dealers", .crm)]
                 + [item("Resellers", "/crm/resellers", .crm)]

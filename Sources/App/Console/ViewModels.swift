@@ -16,6 +16,8 @@ struct NavItem: Encodable {
     var active: Bool
     /// Greyed out: the area is not built yet, or the role may not use it.
     var disabled: Bool
+    /// Indented under the item before it (the manual's second level: Transcoders › CDN Hostnames).
+    var sub: Bool = false
 }
 
 struct NavSection: Encodable { var title: String; var items: [NavItem] }
@@ -55,12 +57,33 @@ struct Cell: Encodable {
     var mono: Bool
     /// A selection checkbox (`ids[]`) with this value, for bulk actions.
     var checkbox: String?
-    init(_ text: String, href: String? = nil, badge: String? = nil, mono: Bool = false, checkbox: String? = nil) {
+    /// A usage bar (0–100 %) shown before the text, e.g. a disk's used space.
+    var meter: Int?
+    /// Leaf treats a 0 % meter as false, so the template tests this instead.
+    var hasMeter: Bool { meter != nil }
+    /// Long prose (a health check's detail) that wraps instead of widening the table.
+    var wrap: Bool = false
+    init(_ text: String, href: String? = nil, badge: String? = nil, mono: Bool = false, checkbox: String? = nil, meter: Int? = nil, wrap: Bool = false) {
         self.text = text
         self.href = href
         self.badge = badge
         self.mono = mono
         self.checkbox = checkbox
+        self.meter = meter.map { min(100, max(0, $0)) }
+        self.wrap = wrap
+    }
+
+    enum CodingKeys: String, CodingKey { case text, href, badge, mono, checkbox, meter, hasMeter, wrap }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(text, forKey: .text)
+        try c.encodeIfPresent(href, forKey: .href)
+        try c.encodeIfPresent(badge, forKey: .badge)
+        try c.encode(mono, forKey: .mono)
+        try c.encodeIfPresent(checkbox, forKey: .checkbox)
+        try c.encodeIfPresent(meter, forKey: .meter)
+        try c.encode(hasMeter, forKey: .hasMeter)
+        try c.encode(wrap, forKey: .wrap)
     }
 }
 
@@ -274,6 +297,8 @@ struct Download: Encodable { var label: String; var filename: String; var href: 
 /// One block of a details page: any mix of facts, a table and a form.
 struct Section: Encodable {
     var title: String?
+    /// A warning shown prominently at the top of the block (e.g. "3 channels down").
+    var alert: String? = nil
     var intro: String? = nil
     var details: [KeyValue] = []
     var table: TableVM? = nil
