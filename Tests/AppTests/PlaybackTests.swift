@@ -316,4 +316,25 @@ func closedPort() throws -> Int {
             #expect((archive["url"] as? String)?.hasPrefix("https://live.demo.tvms/city-news-24/archive-\(Int(y.timeIntervalSince1970))-1800.mpd?token=") == true)
         }
     }
+
+    /// The playback path remembers rows for a few seconds: a change written by this process is
+    /// seen at once, one written elsewhere (another node, here plain SQL) after `HotCache.ttl`.
+    @Test func hotCacheForgetsOnWritesHereAndAfterItsTimeElsewhere() async throws {
+        try await withTVMS(trustProxy: true) { app, clock in
+            let f = try await setUp(app)
+            defer { Task { try? await f.origin.stop() } }
+            let a = try token(try await login(app, device: "box", type: "androidtv"))
+            func play() async throws -> TestingHTTPResponse {
+                try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.news)"}"#)
+            }
+            #expect(try await play().status == .ok)
+            try await app.db.sql.raw("UPDATE products SET ip_blocked = '198.51.100.0/24' WHERE id = \(bind: f.productID)").run()
+            #expect(try await play().status == .ok, "another node's change is not seen yet")
+            clock.advance(by: HotCache.ttl + 1)
+            #expect(try code(try await play()) == "ip_not_allowed")
+            try await ProductService.updateIPAccess(app.serviceEnvironment, actor: .system("t"), deploymentID: f.deploymentID, id: f.productID,
+                                                    allowed: "", blocked: "", lockFirst: false)
+            #expect(try await play().status == .ok, "a change through the services is seen at once")
+        }
+    }
 }

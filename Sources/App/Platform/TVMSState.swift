@@ -20,6 +20,8 @@ public struct TVMSState: Sendable {
     public var publishTargets: [any PublishTarget] = []
     /// Seals stored secrets (streaming-server passwords, token and DRM keys).
     public var secrets: SecretBox = .unconfigured
+    /// The playback hot path's short memory, shared by every request of this app.
+    public var hot = HotCache()
 }
 
 extension Application {
@@ -37,7 +39,7 @@ extension Application {
     /// A service environment bound to the app's default database (commands, jobs).
     public var serviceEnvironment: ServiceEnvironment {
         ServiceEnvironment(db: db, clock: tvms.clock, gate: tvms.gate, hasher: tvms.hasher, subscriberHasher: tvms.subscriberHasher,
-                           logger: logger, lockout: tvms.lockout, secrets: tvms.secrets)
+                           logger: logger, lockout: tvms.lockout, secrets: tvms.secrets, hot: tvms.hot)
     }
 
     var backgroundWork: BackgroundWork? {
@@ -50,7 +52,7 @@ extension Request {
     public var serviceEnvironment: ServiceEnvironment {
         let s = application.tvms
         return ServiceEnvironment(db: db, clock: s.clock, gate: s.gate, hasher: s.hasher, subscriberHasher: s.subscriberHasher,
-                           logger: logger, lockout: s.lockout, secrets: s.secrets)
+                           logger: logger, lockout: s.lockout, secrets: s.secrets, hot: s.hot)
     }
 
     /// The client address as seen by the proxy in front of us, else the socket peer.

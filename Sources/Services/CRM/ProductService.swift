@@ -397,7 +397,7 @@ public enum ProductService {
     static func snapshot(_ p: ProductModel) -> [String: String?] {
         ["name": p.name, "mappingId": p.mappingID, "subscriptionType": p.subscriptionType, "paymentType": p.paymentType,
          "startFromFirstLogin": String(p.startFromFirstLogin), "allowedCountries": p.allowedCountries, "isRTL": String(p.isRTL),
-         "maxDevices": String(p.maxDevices), "userInterfaceId": p.userInterfaceID, "defaultCurrency": p.defaultCurrency,
+         "maxDevices": String(p.maxDevices), "pvrQuotaHours": String(p.pvrQuotaHours), "userInterfaceId": p.userInterfaceID, "defaultCurrency": p.defaultCurrency,
          "disclaimer": p.disclaimer, "supportText": p.supportText, "ipAllowed": p.ipAllowed, "ipBlocked": p.ipBlocked,
          "ipLockFirst": String(p.ipLockFirst)]
     }

@@ -84,25 +84,44 @@ public enum DeviceSessionService {
         return (token, ctx)
     }
 
+    /// A session row as the hot path keeps it.
+    struct SessionRow: Sendable {
+        var context: Context
+        var lastSeen: Date
+        var expires: Date
+        var revoked: Bool
+    }
+
+    /// Session rows are remembered for this long; a sign-out on this node forgets them at once
+    /// (every write drops the hot cache), one on another node within this time.
+    static let sessionMemory: TimeInterval = 30
+
     /// The device behind a bearer token, or nil when the token is unknown, revoked or expired.
     public static func resolve(_ env: ServiceEnvironment, token: String) async throws -> Context? {
         guard token.hasPrefix("tvms_dev_"), token.count < 200 else { return nil }
-        let rows = try await env.db.sql.raw("""
-            SELECT s.id, s.deployment_id, s.customer_id, s.device_id, s.last_seen_at, s.expires_at, s.revoked_at, d.device_type
-            FROM device_sessions s JOIN customer_devices d ON d.id = s.device_id
-            WHERE s.token_digest = \(bind: Secrets.digest(token))
-            """).all()
-        guard let r = rows.first else { return nil }
-        let expires = try r.decode(column: "expires_at", as: Date.self)
-        guard try r.decodeNil(column: "revoked_at"), expires > env.now else { return nil }
-        let id = try r.decode(column: "id", as: Int.self)
-        let lastSeen = try r.decode(column: "last_seen_at", as: Date.self)
-        if env.now.timeIntervalSince(lastSeen) > touchInterval {
-            let now = env.now
-            try await env.write { db in try await DeviceSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
+        let digest = Secrets.digest(token)
+        let key = "session:\(digest)"
+        let cached: SessionRow? = try await env.hot.get(key, now: env.now, ttl: sessionMemory) {
+            let rows = try await env.db.sql.raw("""
+                SELECT s.id, s.deployment_id, s.customer_id, s.device_id, s.last_seen_at, s.expires_at, s.revoked_at, d.device_type
+                FROM device_sessions s JOIN customer_devices d ON d.id = s.device_id
+                WHERE s.token_digest = \(bind: digest)
+                """).all()
+            guard let r = rows.first else { return nil }
+            let context = Context(sessionID: try r.decode(column: "id", as: Int.self), deploymentID: try r.decode(column: "deployment_id", as: UUID.self),
+                                  customerID: try r.decode(column: "customer_id", as: Int.self), deviceID: try r.decode(column: "device_id", as: Int.self),
+                                  deviceType: try r.decode(column: "device_type", as: String.self))
+            return SessionRow(context: context, lastSeen: try r.decode(column: "last_seen_at", as: Date.self), expires: try r.decode(column: "expires_at", as: Date.self),
+                              revoked: !(try r.decodeNil(column: "revoked_at")))
         }
-        return Context(sessionID: id, deploymentID: try r.decode(column: "deployment_id", as: UUID.self), customerID: try r.decode(column: "customer_id", as: Int.self),
-                       deviceID: try r.decode(column: "device_id", as: Int.self), deviceType: try r.decode(column: "device_type", as: String.self))
+        guard var row = cached, !row.revoked, row.expires > env.now else { return nil }
+        if env.now.timeIntervalSince(row.lastSeen) > touchInterval {
+            let (now, id) = (env.now, row.context.sessionID)
+            try await env.writeKeepingCache { db in try await DeviceSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
+            row.lastSeen = now
+            env.hot.store(key, row, now: now, ttl: sessionMemory)
+        }
+        return row.context
     }
 
     public static func logout(_ env: ServiceEnvironment, context: Context) async throws {

@@ -73,8 +73,14 @@ public enum PlaybackService {
     }
 
     public static func authorise(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, request r: Request, ip: String) async throws -> Grant {
-        guard let customer = try await CustomerModel.find(ctx.customerID, on: env.db), customer.deletedAt == nil,
-              let product = try await ProductModel.find(customer.productID, on: env.db) else { throw refused("not_served", "The account cannot watch.") }
+        // Rows every request needs are read through the hot cache (a few seconds; see HotCache).
+        let account: Account? = try await env.hot.get("account:\(ctx.customerID)", now: env.now) {
+            guard let c = try await CustomerModel.find(ctx.customerID, on: env.db), c.deletedAt == nil,
+                  let p = try await ProductModel.find(c.productID, on: env.db) else { return nil }
+            return Account(customer: c, product: p)
+        }
+        guard let account else { throw refused("not_served", "The account cannot watch.") }
+        let (customer, product) = (account.customer, account.product)
         if let problem = ipProblem(product: product, ip: ip) { throw refused("ip_not_allowed", problem) }
 
         // What to play and its window.
@@ -83,7 +89,7 @@ public enum PlaybackService {
         switch r.kind {
         case .live, .catchup:
             guard let ref = r.item, ref.kind == "channel" else { throw DomainError.validation(["item": "must be a channel, e.g. channel:3"]) }
-            playable = try await channel(env, ref: ref, deploymentID: ctx.deploymentID)
+            playable = try await cachedChannel(env, ref: ref, deploymentID: ctx.deploymentID)
             if r.kind == .catchup {
                 guard let start = r.start, let stop = r.stop, stop > start else { throw DomainError.validation(["start": "catch-up needs the programme's start and stop"]) }
                 let days = playable.channel!.catchupDays
@@ -99,7 +105,7 @@ public enum PlaybackService {
                 throw DomainError.notFound("The recording")
             }
             guard rec.state == "done" || rec.state == "recording" else { throw refused("recording_not_ready", "The recording is \(rec.state).", .conflict) }
-            playable = try await channel(env, ref: .channel(rec.channelID), deploymentID: ctx.deploymentID)
+            playable = try await cachedChannel(env, ref: .channel(rec.channelID), deploymentID: ctx.deploymentID)
             archive = (rec.start, min(Int(min(rec.stop, env.now).timeIntervalSince(rec.start)), maxArchiveSeconds))
         case .vod:
             guard let ref = r.item, let kind = VoDKind(rawValue: ref.kind), kind.playable else {
@@ -111,7 +117,10 @@ public enum PlaybackService {
         }
 
         // Entitlement (a recording was entitled when it was scheduled; the channel must still be).
-        switch try await Entitlements.decide(env, customer: customer, ref: playable.ref) {
+        let decision: Entitlements.Decision = try await env.hot.get("entitled:\(ctx.customerID):\(playable.ref)", now: env.now) {
+            try await Entitlements.decide(env, customer: customer, ref: playable.ref)
+        }
+        switch decision {
         case .allowed: break
         case .notServed(let status): throw refused("not_served", "The subscription is \(status.rawValue).")
         case .notInPackages: throw refused("not_entitled", "This item is not in the subscription. It may be offered as pay-per-view.")
@@ -125,9 +134,11 @@ public enum PlaybackService {
 
         // Where to play from, then sign.
         let family = ctx.family
-        let mapping = playable.channel == nil ? nil : try await StreamMappingModel.query(on: env.db).filter(\.$channelID == playable.ref.id).first()
-        var transcoder: TranscoderModel? = nil
-        if let mapping { transcoder = try await TranscoderModel.find(mapping.transcoderID, on: env.db) }
+        let route: Route = try await env.hot.get("route:\(playable.ref)", now: env.now) {
+            guard playable.channel != nil, let m = try await StreamMappingModel.query(on: env.db).filter(\.$channelID == playable.ref.id).first() else { return Route() }
+            return Route(mapping: m, transcoder: try await TranscoderModel.find(m.transcoderID, on: env.db))
+        }
+        let (mapping, transcoder) = (route.mapping, route.transcoder)
         let stored = StreamRouting.candidates(hls: playable.hls, dash: playable.dash, fallback: playable.fallback, family: family,
                                               primaryDown: mapping?.status == "down")
         guard !stored.isEmpty else { throw refused("no_stream", "This item has no stream address yet.", .conflict) }
@@ -150,12 +161,16 @@ public enum PlaybackService {
         }
         var expiresAt: Date? = nil
         if playable.tokenType != "none" {
-            guard let setting = try await TokenSettingModel.query(on: env.db).filter(\.$deploymentID == ctx.deploymentID)
-                .filter(\.$tokenType == playable.tokenType).filter(\.$enabled == true).first() else {
-                throw refused("token_not_configured", "The stream cannot be signed: the operator has not set up \(playable.tokenType) tokens.", .conflict)
+            let tokenType = playable.tokenType
+            let signer: StreamTokenSetting? = try await env.hot.get("token:\(ctx.deploymentID):\(tokenType)", now: env.now) {
+                guard let setting = try await TokenSettingModel.query(on: env.db).filter(\.$deploymentID == ctx.deploymentID)
+                    .filter(\.$tokenType == tokenType).filter(\.$enabled == true).first() else { return nil }
+                return try StreamTokenSigning.setting(tokenType: tokenType, secret: try env.secrets.open(setting.secretSealed),
+                                                      lifetime: setting.lifetimeSeconds, bindIP: setting.bindIP, options: setting.options)
             }
-            let signer = try StreamTokenSigning.setting(tokenType: playable.tokenType, secret: try env.secrets.open(setting.secretSealed),
-                                                        lifetime: setting.lifetimeSeconds, bindIP: setting.bindIP, options: setting.options)
+            guard let signer else {
+                throw refused("token_not_configured", "The stream cannot be signed: the operator has not set up \(tokenType) tokens.", .conflict)
+            }
             var signed: [String] = []
             for u in urls {
                 let s = try StreamTokenSigning.sign(u, setting: signer, clientIP: ip, now: env.now, userID: String(customer.id!))
@@ -166,14 +181,20 @@ public enum PlaybackService {
         }
         var drm: DRMGrant? = nil
         if playable.drm != "none" {
-            guard let d = try await DRMSettingModel.query(on: env.db).filter(\.$deploymentID == ctx.deploymentID).filter(\.$vendor == playable.drm)
-                .filter(\.$enabled == true).first() else {
-                throw refused("drm_not_configured", "The item is protected with \(playable.drm) but the operator has not set up that DRM account.", .conflict)
+            let vendor = playable.drm
+            let account: DRMAccount? = try await env.hot.get("drm:\(ctx.deploymentID):\(vendor)", now: env.now) {
+                guard let d = try await DRMSettingModel.query(on: env.db).filter(\.$deploymentID == ctx.deploymentID).filter(\.$vendor == vendor)
+                    .filter(\.$enabled == true).first() else { return nil }
+                return DRMAccount(setting: d, key: try env.secrets.open(d.keySealed))
             }
+            guard let account else {
+                throw refused("drm_not_configured", "The item is protected with \(vendor) but the operator has not set up that DRM account.", .conflict)
+            }
+            let d = account.setting
             let system = DRMTokens.system(for: family, deviceType: ctx.deviceType)
             let license = system == "fairplay" ? d.fairplayURL : system == "playready" ? (d.playreadyURL.isEmpty ? d.widevineURL : d.playreadyURL) : d.widevineURL
             guard !license.isEmpty else { throw refused("drm_not_configured", "No \(system) licence server is set for \(playable.drm).", .conflict) }
-            let key = try env.secrets.open(d.keySealed)
+            let key = account.key
             drm = DRMGrant(system: system, licenseURL: license, certificateURL: system == "fairplay" ? d.fairplayCertificateURL : "",
                            headerName: DRMTokens.headerName(vendor: d.vendor),
                            token: DRMTokens.jwt(vendor: d.vendor, accountID: d.accountID, key: key, customer: String(customer.id!), content: playable.ref.description,
@@ -188,6 +209,16 @@ public enum PlaybackService {
                      expiresAt: expiresAt, drm: drm, ads: playable.ads)
     }
 
+    /// What the hot cache keeps for a request: the customer with its product, a channel's stream
+    /// mapping and server, a DRM account with its opened key.
+    struct Account: @unchecked Sendable { var customer: CustomerModel; var product: ProductModel }
+    struct Route: @unchecked Sendable { var mapping: StreamMappingModel? = nil; var transcoder: TranscoderModel? = nil }
+    struct DRMAccount: @unchecked Sendable { var setting: DRMSettingModel; var key: String }
+
+    static func cachedChannel(_ env: ServiceEnvironment, ref: ContentRef, deploymentID: UUID) async throws -> Playable {
+        try await env.hot.get("channel:\(ref.id)", now: env.now) { try await channel(env, ref: ref, deploymentID: deploymentID) }
+    }
+
     static func channel(_ env: ServiceEnvironment, ref: ContentRef, deploymentID: UUID) async throws -> Playable {
         guard let c = try await ChannelModel.find(ref.id, on: env.db), c.deploymentID == deploymentID else { throw DomainError.notFound("The channel") }
         return Playable(ref: ref, hls: c.hlsURL, dash: c.dashURL, fallback: c.fallbackURL, tokenType: c.tokenType, drm: c.drm, parental: c.parental || c.ageRating >= 18,
@@ -196,7 +227,9 @@ public enum PlaybackService {
 
     /// CDN hostnames (enabled; available first), then the item's streaming server as the origin.
     static func hostsInOrder(_ env: ServiceEnvironment, deploymentID: UUID, transcoder: TranscoderModel?, key: String) async throws -> [StreamHost] {
-        let cdns = try await CDNHostnameModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$enabled == true).all()
+        let cdns: [CDNHostnameModel] = try await env.hot.get("cdn:\(deploymentID)", now: env.now) {
+            try await CDNHostnameModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$enabled == true).all()
+        }
         var hosts = StreamRouting.order(cdns.map { StreamHost(id: $0.id!, baseURL: $0.baseURL, priority: $0.priority, weight: $0.weight, available: $0.status != "down") }, key: key)
         if let t = transcoder, t.enabled { hosts.append(StreamHost(id: -t.id!, baseURL: t.baseURL, priority: Int.max, weight: 1, available: t.status != "down")) }
         return hosts
@@ -212,13 +245,13 @@ public enum PlaybackService {
             .filter(\.$item == item).filter(\.$kind == kind).filter(\.$lastSeenAt > now.addingTimeInterval(-liveWindow)).first() {
             if now.timeIntervalSince(current.lastSeenAt) > liveWindow / 2 {
                 let id = current.id!
-                try await env.write { db in try await PlaybackSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
+                try await env.writeKeepingCache { db in try await PlaybackSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
             }
             return current.id!
         }
         let since = now.addingTimeInterval(-liveWindow)
         let limit = product.maxDevices
-        return try await env.write { db in
+        return try await env.writeKeepingCache { db in
             if db.dialect == .postgres {
                 // Row lock on the customer serialises concurrent starts of one account.
                 _ = try await db.sql.raw("SELECT id FROM customers WHERE id = \(bind: ctx.customerID) FOR UPDATE").all()
@@ -241,7 +274,7 @@ public enum PlaybackService {
     /// Keeps a playback counted (the apps call it every minute or so while playing).
     public static func heartbeat(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, playbackID: Int) async throws {
         let now = env.now
-        let updated = try await env.write { db -> Bool in
+        let updated = try await env.writeKeepingCache { db -> Bool in
             guard let p = try await PlaybackSessionModel.find(playbackID, on: db), p.deviceID == ctx.deviceID, p.endedAt == nil else { return false }
             p.lastSeenAt = now
             try await p.save(on: db)
@@ -252,7 +285,7 @@ public enum PlaybackService {
 
     public static func stop(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, playbackID: Int) async throws {
         let now = env.now
-        try await env.write { db in
+        try await env.writeKeepingCache { db in
             try await PlaybackSessionModel.query(on: db).filter(\.$id == playbackID).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil)
                 .set(\.$endedAt, to: now).update()
         }

@@ -112,7 +112,8 @@ public enum StreamHealthService {
     }
 
     /// Runs probes at most `width` at a time: an unreachable server costs a whole timeout, and
-    /// a round must not take that long once per channel.
+    /// a round must not take that long once per channel. A cancelled round (shutdown) starts no
+    /// further probe and records nothing.
     static func runAll(_ probes: [Probe], width: Int = 16) async -> [(Probe, Outcome)] {
         await withTaskGroup(of: (Int, Outcome).self) { group in
             var out = [(Probe, Outcome)?](repeating: nil, count: probes.count)
@@ -125,7 +126,8 @@ public enum StreamHealthService {
             while next < min(width, probes.count) { add() }
             while let (i, o) = await group.next() {
                 out[i] = (probes[i], o)
-                if next < probes.count { add() }
+                // On shutdown no new probe starts: the ones in flight end within their timeout.
+                if next < probes.count && !Task.isCancelled { add() }
             }
             return out.compactMap { $0 }
         }
@@ -181,6 +183,7 @@ public enum StreamHealthService {
             }
         }
         let checks = await runAll(probes).map { ($0.0.deploymentID, $0.0.kind, $0.0.id, $0.1) }
+        try Task.checkCancellation()
         let results = checks
         let cutoff = now.addingTimeInterval(-Double(historyDays) * 86_400)
         try await env.write { db in

@@ -49,9 +49,11 @@ public struct ServiceEnvironment: Sendable {
     public var lockout: LockoutPolicy
     /// Seals secrets that must be used again (streaming-server passwords, token and DRM keys).
     public var secrets: SecretBox
+    /// The playback hot path's few-second memory of read-mostly rows (one per app).
+    public var hot: HotCache
 
     public init(db: any Database, clock: AppClock, gate: WriteGate, hasher: PasswordHashing, subscriberHasher: PasswordHashing? = nil,
-                logger: Logger, lockout: LockoutPolicy = .standard, secrets: SecretBox = .unconfigured) {
+                logger: Logger, lockout: LockoutPolicy = .standard, secrets: SecretBox = .unconfigured, hot: HotCache = HotCache()) {
         self.db = db
         self.clock = clock
         self.gate = gate
@@ -60,13 +62,60 @@ public struct ServiceEnvironment: Sendable {
         self.logger = logger
         self.lockout = lockout
         self.secrets = secrets
+        self.hot = hot
     }
 
     public var now: Date { clock.now() }
 
-    /// One write transaction, serialised on SQLite.
+    /// One write transaction, serialised on SQLite. Any change may concern what the playback
+    /// path remembers, so this process's hot cache is dropped after it.
     public func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        let value = try await gate.transaction(db, work)
+        hot.invalidateAll()
+        return value
+    }
+
+    /// A write that changes nothing the hot cache holds (playback bookkeeping, session touches).
+    public func writeKeepingCache<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await gate.transaction(db, work)
+    }
+}
+
+/// A few seconds' memory of rows the playback path reads on every request (device sessions,
+/// customers with their product, entitlement answers, channels with their stream mapping, the
+/// deployment's hosts and token settings). Every write through `ServiceEnvironment.write` in
+/// this process drops it; changes made by other nodes are seen within `ttl`.
+public final class HotCache: @unchecked Sendable {
+    public static let ttl: TimeInterval = 5
+    static let limit = 50_000
+    private let lock = NSLock()
+    private var entries: [String: (value: Any, expires: Date)] = [:]
+
+    public init() {}
+
+    public func value<T>(_ key: String, now: Date) -> T? {
+        lock.withLock {
+            guard let e = entries[key], e.expires > now else { return nil }
+            return e.value as? T
+        }
+    }
+
+    public func store(_ key: String, _ value: Any, now: Date, ttl: TimeInterval = HotCache.ttl) {
+        lock.withLock {
+            if entries.count >= Self.limit { entries = entries.filter { $0.value.expires > now } }
+            if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+            entries[key] = (value, now.addingTimeInterval(ttl))
+        }
+    }
+
+    public func invalidateAll() { lock.withLock { entries.removeAll(keepingCapacity: true) } }
+
+    /// The cached value for `key`, or `load`'s, remembered.
+    public func get<T>(_ key: String, now: Date, ttl: TimeInterval = HotCache.ttl, load: () async throws -> T) async rethrows -> T {
+        if let v: T = value(key, now: now) { return v }
+        let v = try await load()
+        store(key, v, now: now, ttl: ttl)
+        return v
     }
 }
 
