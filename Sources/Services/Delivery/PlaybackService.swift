@@ -239,19 +239,32 @@ public enum PlaybackService {
     /// two devices starting at once cannot both take the last stream. A device asking again for
     /// what it already plays (a player retry, a token refresh) keeps its playback: no new row,
     /// no limit check, and a write only when its heartbeat is half-way stale.
+    /// What this process last recorded for a device: its playback, of what, last written when.
+    struct CurrentPlayback: Sendable { var id: Int; var item: String; var kind: String; var lastSeen: Date }
+
     static func startPlayback(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, product: ProductModel, item: String, kind: String, ip: String) async throws -> Int {
         let now = env.now
+        let key = "playing:\(ctx.deviceID)"
+        // The same request again from the same device (retries, token refreshes) is answered from
+        // memory while its heartbeat is fresh; a stop on another node is seen within HotCache.ttl.
+        if let c: CurrentPlayback = env.hot.value(key, now: now), c.item == item, c.kind == kind, now.timeIntervalSince(c.lastSeen) <= liveWindow / 2 {
+            return c.id
+        }
         if let current = try await PlaybackSessionModel.query(on: env.db).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil)
             .filter(\.$item == item).filter(\.$kind == kind).filter(\.$lastSeenAt > now.addingTimeInterval(-liveWindow)).first() {
+            var lastSeen = current.lastSeenAt
             if now.timeIntervalSince(current.lastSeenAt) > liveWindow / 2 {
                 let id = current.id!
                 try await env.writeKeepingCache { db in try await PlaybackSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
+                lastSeen = now
             }
+            env.hot.store(key, CurrentPlayback(id: current.id!, item: item, kind: kind, lastSeen: lastSeen), now: now)
             return current.id!
         }
         let since = now.addingTimeInterval(-liveWindow)
         let limit = product.maxDevices
-        return try await env.writeKeepingCache { db in
+        env.hot.remove(key)
+        let id = try await env.writeKeepingCache { db in
             if db.dialect == .postgres {
                 // Row lock on the customer serialises concurrent starts of one account.
                 _ = try await db.sql.raw("SELECT id FROM customers WHERE id = \(bind: ctx.customerID) FOR UPDATE").all()
@@ -269,6 +282,8 @@ public enum PlaybackService {
             try await p.create(on: db)
             return p.id!
         }
+        env.hot.store(key, CurrentPlayback(id: id, item: item, kind: kind, lastSeen: now), now: now)
+        return id
     }
 
     /// Keeps a playback counted (the apps call it every minute or so while playing).
@@ -280,11 +295,13 @@ public enum PlaybackService {
             try await p.save(on: db)
             return true
         }
+        env.hot.remove("playing:\(ctx.deviceID)")
         if !updated { throw refused("playback_ended", "This playback has ended; ask to play again.", .conflict) }
     }
 
     public static func stop(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, playbackID: Int) async throws {
         let now = env.now
+        env.hot.remove("playing:\(ctx.deviceID)")
         try await env.writeKeepingCache { db in
             try await PlaybackSessionModel.query(on: db).filter(\.$id == playbackID).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil)
                 .set(\.$endedAt, to: now).update()

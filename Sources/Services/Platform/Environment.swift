@@ -110,6 +110,8 @@ public final class HotCache: @unchecked Sendable {
 
     public func invalidateAll() { lock.withLock { entries.removeAll(keepingCapacity: true) } }
 
+    public func remove(_ key: String) { _ = lock.withLock { entries.removeValue(forKey: key) } }
+
     /// The cached value for `key`, or `load`'s, remembered.
     public func get<T>(_ key: String, now: Date, ttl: TimeInterval = HotCache.ttl, load: () async throws -> T) async rethrows -> T {
         if let v: T = value(key, now: now) { return v }
