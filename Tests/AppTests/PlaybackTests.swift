@@ -145,6 +145,14 @@ func closedPort() throws -> Int {
 
             #expect(try code(try await request(app, .POST, "/api/client/v1/auth/login",
                                                json: #"{"service":"democrm","login":"viewer1","password":"wrong","device":{"uid":"a","type":"ios"}}"#)) == "wrong_credentials")
+            // Wrong passwords lock device sign-in of the account for a while (the right one too).
+            for _ in 0..<5 {
+                _ = try await request(app, .POST, "/api/client/v1/auth/login", json: #"{"service":"democrm","login":"viewer1","password":"guess","device":{"uid":"a","type":"ios"}}"#)
+            }
+            let locked = try await login(app, device: "phone-1", type: "iPhone")
+            let lockedCode = try code(locked)
+            #expect(locked.status == .locked && lockedCode == "locked")
+            clock.advance(by: 15 * 60 + 1)
             let phone = try await login(app, device: "phone-1", type: "iPhone")
             #expect(phone.status == .created)
             let a = try token(phone)
@@ -173,6 +181,11 @@ func closedPort() throws -> Int {
             #expect(try code(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.other)"}"#)) == "not_entitled")
             #expect(try code(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.late)"}"#)) == "parental_pin_required")
             #expect(try code(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.late)","pin":"1234"}"#)) == "parental_pin_wrong")
+            #expect(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.late)","pin":"0000"}"#).status == .ok)
+            // Five wrong PINs in a row lock the PIN for 15 minutes, even the right one.
+            for _ in 0..<5 { _ = try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.late)","pin":"9999"}"#) }
+            #expect(try code(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.late)","pin":"0000"}"#)) == "parental_pin_locked")
+            clock.advance(by: 15 * 60 + 1)
             #expect(try await request(app, .POST, "/api/client/v1/play", token: a, json: #"{"kind":"live","item":"channel:\#(f.late)","pin":"0000"}"#).status == .ok)
 
             // IP rules of the product.

@@ -236,6 +236,8 @@ public enum CustomerService {
         c.renewalInterval = max(1, input.renewalInterval)
         c.walletBalance = 0
         c.parentalPINDigest = ""
+        c.pinFailures = 0
+        c.loginFailures = 0
         if !c.startFromFirstLogin {
             c.startsAt = now
             c.expiresAt = SubscriptionCalendar.add(length(sale.plan), to: now, in: zone(sale.deployment))

@@ -42,9 +42,15 @@ public enum DeviceSessionService {
         let uid = device.uid.trimmingCharacters(in: .whitespaces)
         guard !uid.isEmpty, uid.count <= 200 else { throw DomainError.validation(["device.uid": "is required (the device's stable id)"]) }
         guard let c = try await CustomerModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$login == login.trimmingCharacters(in: .whitespaces))
-            .filter(\.$deletedAt == nil).first(), try CustomerService.verifyPassword(env, customer: c, password: password) else {
+            .filter(\.$deletedAt == nil).first() else {
             throw refused("wrong_credentials", "The login id or password is wrong.", .unauthorized)
         }
+        if let until = c.loginLockedUntil, until > env.now {
+            throw refused("locked", "Too many wrong passwords. Try again after \(Int(until.timeIntervalSince(env.now) / 60) + 1) minutes.", .locked)
+        }
+        let good = try CustomerService.verifyPassword(env, customer: c, password: password)
+        try await countAttempt(env, customer: c, kind: .login, success: good)
+        guard good else { throw refused("wrong_credentials", "The login id or password is wrong.", .unauthorized) }
         guard let product = try await ProductModel.find(c.productID, on: env.db) else { throw refused("not_served", "The account has no product.") }
         let status = CustomerService.status(c, product: product, now: env.now)
         guard status.isServed else {
@@ -122,6 +128,26 @@ public enum DeviceSessionService {
             env.hot.store(key, row, now: now, ttl: sessionMemory)
         }
         return row.context
+    }
+
+    enum Secret { case login, pin }
+
+    /// Counts a wrong password or parental PIN of a customer and locks that secret for
+    /// `lockout.lockDuration` after `lockout.maxFailures` in a row; a right one clears the count.
+    static func countAttempt(_ env: ServiceEnvironment, customer c: CustomerModel, kind: Secret, success: Bool) async throws {
+        let failures = kind == .login ? c.loginFailures : c.pinFailures
+        if success && failures == 0 { return }
+        let next = success ? 0 : failures + 1
+        let locked = next >= env.lockout.maxFailures
+        let until: Date? = locked ? env.now.addingTimeInterval(env.lockout.lockDuration) : nil
+        let id = c.id!
+        try await env.write { db in
+            let q = CustomerModel.query(on: db).filter(\.$id == id)
+            switch kind {
+            case .login: try await q.set(\.$loginFailures, to: locked ? 0 : next).set(\.$loginLockedUntil, to: until).update()
+            case .pin: try await q.set(\.$pinFailures, to: locked ? 0 : next).set(\.$pinLockedUntil, to: until).update()
+            }
+        }
     }
 
     public static func logout(_ env: ServiceEnvironment, context: Context) async throws {

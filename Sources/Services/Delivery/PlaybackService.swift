@@ -127,9 +127,13 @@ public enum PlaybackService {
         case .disabledItem: throw refused("unavailable", "This item is not available now.", .conflict)
         }
         if playable.parental {
-            guard let pin = r.pin, ParentalPIN.matches(customerID: customer.id!, stored: customer.parentalPINDigest, pin: pin) else {
-                throw refused(r.pin == nil ? "parental_pin_required" : "parental_pin_wrong", r.pin == nil ? "This item is age-restricted: enter the parental PIN." : "The parental PIN is wrong.")
+            guard let pin = r.pin else { throw refused("parental_pin_required", "This item is age-restricted: enter the parental PIN.") }
+            if let until = customer.pinLockedUntil, until > env.now {
+                throw refused("parental_pin_locked", "Too many wrong PINs. Try again after \(Int(until.timeIntervalSince(env.now) / 60) + 1) minutes.", .locked)
             }
+            let right = ParentalPIN.matches(customerID: customer.id!, stored: customer.parentalPINDigest, pin: pin)
+            try await DeviceSessionService.countAttempt(env, customer: customer, kind: .pin, success: right)
+            guard right else { throw refused("parental_pin_wrong", "The parental PIN is wrong.") }
         }
 
         // Where to play from, then sign.

@@ -166,6 +166,11 @@ public final class CustomerModel: Model, @unchecked Sendable {
     @Field(key: "wallet_balance") public var walletBalance: Int64
     /// Digest of the parental PIN (`ParentalPIN.digest`); empty = the default PIN 0000.
     @Field(key: "parental_pin_digest") public var parentalPINDigest: String
+    /// Wrong parental PINs / device-login passwords in a row, and the lock they caused.
+    @Field(key: "pin_failures") public var pinFailures: Int
+    @OptionalField(key: "pin_locked_until") public var pinLockedUntil: Date?
+    @Field(key: "login_failures") public var loginFailures: Int
+    @OptionalField(key: "login_locked_until") public var loginLockedUntil: Date?
 
     // search keys (normalised, indexed, prefix-searched)
     @Field(key: "search_first") public var searchFirst: String

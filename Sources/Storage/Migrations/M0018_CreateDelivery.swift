@@ -127,11 +127,18 @@ struct M0018_CreateDelivery: AsyncMigration {
         try await db.sql.alter(table: ProductModel.schema).column("pvr_quota_hours", type: .int, .notNull, .default(0)).run()
         // The parental PIN that unlocks age-restricted items (digest; empty = the default 0000).
         try await db.sql.alter(table: CustomerModel.schema).column("parental_pin_digest", type: .text, .notNull, .default("")).run()
+        // Wrong parental PINs and wrong device-login passwords lock for a while (LockoutPolicy).
+        try await db.sql.alter(table: CustomerModel.schema).column("pin_failures", type: .int, .notNull, .default(0)).run()
+        try await db.schema(CustomerModel.schema).field("pin_locked_until", .datetime).update()
+        try await db.sql.alter(table: CustomerModel.schema).column("login_failures", type: .int, .notNull, .default(0)).run()
+        try await db.schema(CustomerModel.schema).field("login_locked_until", .datetime).update()
     }
 
     func revert(on db: Database) async throws {
         try await db.schema(ProductModel.schema).deleteField("pvr_quota_hours").update()
-        try await db.schema(CustomerModel.schema).deleteField("parental_pin_digest").update()
+        for field in ["parental_pin_digest", "pin_failures", "pin_locked_until", "login_failures", "login_locked_until"] {
+            try await db.schema(CustomerModel.schema).deleteField(.string(field)).update()
+        }
         for s in [RecordingModel.schema, PlaybackSessionModel.schema, DeviceSessionModel.schema, StreamCheckModel.schema, StreamMappingModel.schema,
                   DVRStorageModel.schema, DRMSettingModel.schema, TokenSettingModel.schema, CDNHostnameModel.schema, TranscoderModel.schema] {
             try await db.schema(s).delete()
