@@ -105,12 +105,13 @@ public enum EPGImportService {
         var stats = Stats()
         do {
             try await store(env, reader: reader, sink: sink, sourceID: sourceID, known: &known, total: total, stats: &stats, progress: progress)
+            // A cancelled import (shutdown) ends its batch stream early: nothing of it is committed.
+            try Task.checkCancellation()
             try await sink.finish()
         } catch {
             await sink.abandon()
             throw error
         }
-        try Task.checkCancellation()
         let summary = reader.summary
         stats.bytes = summary.bytes
         stats.channels = summary.channels
