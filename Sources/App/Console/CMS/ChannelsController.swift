@@ -47,19 +47,24 @@ enum ChannelsController {
 
     // MARK: Channels
 
-    static func list(_ req: Request) async throws -> Response {
-        let ctx = try await req.cms()
+    /// One page of the deployment's channels by number for `?q=&after=&before=` (keyset pages
+    /// both ways: "next" continues after the last number, "previous" ends before the first).
+    static func page(_ req: Request, _ ctx: CRMContext) async throws -> (channels: [ChannelModel], more: Bool, isFirstPage: Bool, search: String) {
         var q = ChannelService.Query()
         q.search = req.query[String.self, at: "q"] ?? ""
         q.afterNumber = req.query[Int.self, at: "after"]
         q.beforeNumber = req.query[Int.self, at: "before"]
         let (channels, more) = try await ChannelService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, query: q)
-        // Keyset pages both ways: "next" continues after the last number, "previous" ends before the first.
         var first = ChannelService.Query()
         first.search = q.search
         first.limit = 1
         let firstNumber = try await ChannelService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, query: first).channels.first?.number
-        let isFirstPage = channels.first?.number == nil || channels.first?.number == firstNumber
+        return (channels, more, channels.first?.number == nil || channels.first?.number == firstNumber, q.search)
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let (channels, more, isFirstPage, search) = try await page(req, ctx)
         let tq = TableQuery(req, path: "/cms/channels", filterNames: ["after", "before"])
         let rows = channels.map { c in
             Row(cells: [Cell(String(c.number), mono: true), Cell(c.name, href: "/cms/channels/\(c.id!)"),
@@ -73,9 +78,9 @@ enum ChannelsController {
                                       Button(label: "Export (CSV)", href: "/cms/channels/export.csv", primary: false),
                                       Button(label: "Export (Excel)", href: "/cms/channels/export.xlsx", primary: false), Button(label: "UI Groups", href: "/cms/ui-groups", primary: false),
                                       Button(label: "TV Packages", href: "/cms/packages", primary: false)],
-                            filters: [Filter(name: "q", label: "Name, number or tag", type: "text", value: q.search, options: [])], filterAction: "/cms/channels",
+                            filters: [Filter(name: "q", label: "Name, number or tag", type: "text", value: search, options: [])], filterAction: "/cms/channels",
                             columns: ["No.", "Name", "Streams", "Token", "Age", "Tags", "Status"].map { Column(label: $0, sortHref: nil, indicator: "") },
-                            rows: rows, emptyText: q.search.isEmpty ? "No channel yet." : "No channel matches.",
+                            rows: rows, emptyText: search.isEmpty ? "No channel yet." : "No channel matches.",
                             pager: Pager(summary: "\(rows.count) shown, by number",
                                          prevHref: isFirstPage ? nil : tq.href(["after": nil, "before": channels.first.map { String($0.number) }]),
                                          nextHref: more ? tq.href(["before": nil, "after": channels.last.map { String($0.number) }]) : nil))

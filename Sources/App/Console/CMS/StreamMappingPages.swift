@@ -31,16 +31,7 @@ enum StreamMappingPages {
     static func list(_ req: Request, config: Bool) async throws -> Response {
         let ctx = try await req.cms()
         let path = config ? "/cms/transcoders/config" : "/cms/transcoders/mappings"
-        var q = ChannelService.Query()
-        q.search = req.query[String.self, at: "q"] ?? ""
-        q.afterNumber = req.query[Int.self, at: "after"]
-        q.beforeNumber = req.query[Int.self, at: "before"]
-        let (channels, more) = try await ChannelService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, query: q)
-        var first = ChannelService.Query()
-        first.search = q.search
-        first.limit = 1
-        let firstNumber = try await ChannelService.list(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, query: first).channels.first?.number
-        let isFirstPage = channels.first?.number == nil || channels.first?.number == firstNumber
+        let (channels, more, isFirstPage, search) = try await ChannelsController.page(req, ctx)
         let ids = channels.compactMap(\.id)
         let mappings = ids.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: try await StreamMappingModel.query(on: req.db)
             .filter(\.$deploymentID == ctx.deploymentID).filter(\.$channelID ~~ ids).all().map { ($0.channelID, $0) })
@@ -66,9 +57,9 @@ enum StreamMappingPages {
         let intro = "Which stream on which streaming server each channel plays from, and how many days of archive that stream keeps (FLS Config: the same page). "
             + "A channel may offer at most as many catch-up days as its stream's archive holds. \(mapped) of \(total) channel(s) mapped."
         let table = TableVM(heading: "", intro: nil, buttons: [],
-                            filters: [Filter(name: "q", label: "Name, number or tag", type: "text", value: q.search, options: [])], filterAction: path,
+                            filters: [Filter(name: "q", label: "Name, number or tag", type: "text", value: search, options: [])], filterAction: path,
                             columns: ["No.", "Channel", "Catch-up", "Server", "Stream", "DVR depth", "Status"].map { Column(label: $0, sortHref: nil, indicator: "") },
-                            rows: rows, emptyText: q.search.isEmpty ? "No channel yet." : "No channel matches.",
+                            rows: rows, emptyText: search.isEmpty ? "No channel yet." : "No channel matches.",
                             pager: Pager(summary: "\(rows.count) shown, by number",
                                          prevHref: isFirstPage ? nil : tq.href(["after": nil, "before": channels.first.map { String($0.number) }]),
                                          nextHref: more ? tq.href(["before": nil, "after": channels.last.map { String($0.number) }]) : nil))
