@@ -36,16 +36,8 @@ enum ClientPlaybackController {
 
     static func ip(_ req: Request) -> String { req.clientIP ?? "0.0.0.0" }
 
-    /// Dates as ISO 8601 instants, like every TVMS API.
-    static let json: JSONEncoder = {
-        let e = JSONEncoder()
-        e.dateEncodingStrategy = .iso8601
-        e.outputFormatting = [.withoutEscapingSlashes]
-        return e
-    }()
-
     static func login(_ req: Request) async throws -> Response {
-        let b = try req.content.decode(LoginBody.self)
+        let b = try ClientJSON.decode(LoginBody.self, from: req)
         let env = req.serviceEnvironment
         guard let d = try await DeploymentModel.query(on: req.db).filter(\.$crmService == b.service.lowercased()).first() else {
             throw DomainError(.notFound, code: "unknown_service", "No operator has the service id \(b.service).")
@@ -53,10 +45,8 @@ enum ClientPlaybackController {
         let (token, ctx) = try await DeviceSessionService.login(env, deploymentID: d.id!, login: b.login, password: b.password,
                                                                  device: .init(uid: b.device.uid, type: b.device.type, model: b.device.model ?? "",
                                                                                appVersion: b.device.appVersion ?? ""), ip: ip(req))
-        let r = Response(status: .created)
-        try r.content.encode(LoginReply(token: token, expiresAt: env.now.addingTimeInterval(DeviceSessionService.lifetime), customerId: ctx.customerID, deviceId: ctx.deviceID))
-        r.headers.cacheControl = .init(noStore: true)
-        return r
+        return try ClientJSON.response(LoginReply(token: token, expiresAt: env.now.addingTimeInterval(DeviceSessionService.lifetime),
+                                                  customerId: ctx.customerID, deviceId: ctx.deviceID), status: .created)
     }
 
     static func logout(_ req: Request) async throws -> HTTPStatus {
@@ -74,7 +64,7 @@ enum ClientPlaybackController {
     }
 
     static func play(_ req: Request) async throws -> Response {
-        let b = try req.content.decode(PlayBody.self)
+        let b = try ClientJSON.decode(PlayBody.self, from: req)
         guard let kind = PlaybackService.Kind(rawValue: b.kind) else {
             throw DomainError.validation(["kind": "must be one of \(PlaybackService.Kind.allCases.map(\.rawValue).joined(separator: ", "))"])
         }
@@ -86,10 +76,7 @@ enum ClientPlaybackController {
         let grant = try await PlaybackService.authorise(req.serviceEnvironment, context: req.device,
                                                         request: .init(kind: kind, item: ref, recordingID: b.recordingId, start: b.start, stop: b.stop, pin: b.pin),
                                                         ip: ip(req))
-        let r = Response(status: .ok)
-        try r.content.encode(grant, using: ClientPlaybackController.json)
-        r.headers.cacheControl = .init(noStore: true)
-        return r
+        return try ClientJSON.response(grant)
     }
 
     static func playbackID(_ req: Request) throws -> Int {
@@ -125,11 +112,9 @@ enum ClientPlaybackController {
     struct RecordBody: Content { var channelId: Int; var start: Date; var stop: Date; var title: String? }
 
     static func record(_ req: Request) async throws -> Response {
-        let b = try req.content.decode(RecordBody.self)
+        let b = try ClientJSON.decode(RecordBody.self, from: req)
         let r = try await RecordingService.schedule(req.serviceEnvironment, context: req.device, channelID: b.channelId, start: b.start, stop: b.stop, title: b.title ?? "")
-        let response = Response(status: .created)
-        try response.content.encode(RecordingOut(r))
-        return response
+        return try ClientJSON.response(RecordingOut(r), status: .created)
     }
 
     static func deleteRecording(_ req: Request) async throws -> HTTPStatus {

@@ -283,7 +283,7 @@ public enum StreamSigner {
             let begin = start - Int64(o.startLeewaySeconds)
             let salt = o.salt ?? derivedSalt(secret: secret, inputs: [stream, ip, String(begin), String(expires), userID ?? ""])
             let text = stream + ip + String(begin) + String(expires) + secret + salt + (userID ?? "")
-            let hash = hex(Insecure.SHA1.hash(data: Data(text.utf8)))
+            let hash = Hex.encode(Insecure.SHA1.hash(data: Data(text.utf8)))
             added = [(param, "\(hash)-\(salt)-\(expires)-\(begin)")]
             if let userID { added.append(("user_id", userID)) }
 
@@ -337,9 +337,9 @@ public enum StreamSigner {
             let message = Data(hashed.joined(separator: "~").utf8)
             let mac: String
             switch o.algorithm {
-            case .sha256: mac = hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
-            case .sha1: mac = hex(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))
-            case .md5: mac = hex(HMAC<Insecure.MD5>.authenticationCode(for: message, using: key))
+            case .sha256: mac = Hex.encode(HMAC<SHA256>.authenticationCode(for: message, using: key))
+            case .sha1: mac = Hex.encode(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))
+            case .md5: mac = Hex.encode(HMAC<Insecure.MD5>.authenticationCode(for: message, using: key))
             }
             added = [(param, (fields + ["hmac=\(mac)"]).joined(separator: "~"))]
         }
@@ -494,9 +494,6 @@ public enum StreamSigner {
 
     // MARK: - Encodings
 
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
 
     static func base64url(_ digest: some Digest, padded: Bool) -> String { base64url(Data(digest), padded: padded) }
 
@@ -530,7 +527,7 @@ public enum StreamSigner {
     /// and unguessable without the secret, which is all Flussonic's random salt is for.
     static func derivedSalt(secret: String, inputs: [String]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(inputs.joined(separator: "\u{1F}").utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return String(hex(mac).prefix(8))
+        return String(Hex.encode(mac).prefix(8))
     }
 
     /// WMSAuth's `server_time`: UTC in PHP's `n/j/Y g:i:s A` (`5/4/2012 8:33:05 AM`), computed

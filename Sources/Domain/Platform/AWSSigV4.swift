@@ -22,7 +22,7 @@ public enum AWSSigV4 {
     }
 
     public static func payloadHash(_ body: some DataProtocol) -> String {
-        hex(SHA256.hash(data: body))
+        Hex.encode(SHA256.hash(data: body))
     }
 
     /// Signs a request. `headers` are those the request will carry and that should be signed
@@ -53,13 +53,13 @@ public enum AWSSigV4 {
             method.uppercased(), canonicalURI(components), canonicalQuery(components), canonicalHeaders, signedHeaders, payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, hex(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Hex.encode(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
 
         var key = SymmetricKey(data: Data("AWS4\(secretKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        let signature = hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
         let authorization = "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return Signed(headers: [("Authorization", authorization), ("x-amz-date", amzDate), ("x-amz-content-sha256", payloadHash)],
                       signedHeaders: signedHeaders, signature: signature, canonicalRequest: canonicalRequest, stringToSign: stringToSign)
@@ -132,7 +132,4 @@ public enum AWSSigV4 {
         return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
 }

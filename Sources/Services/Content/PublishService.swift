@@ -104,7 +104,7 @@ public enum PublishService {
         let (doc, count) = try await document(env, product: product, kind: kind)
         // Sorted keys make the same content the same bytes, so "unchanged" is a digest compare.
         let body = Data(try CanonicalJSON.encode(doc))
-        let sha = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let sha = Hex.encode(SHA256.hash(data: body))
         // The previous document's bytes are not needed to compare, so they are not loaded.
         let last = try await PublicationModel.query(on: env.db).filter(\.$productID == productID).filter(\.$kind == kind).sort(\.$version, .descending)
             .field(\.$id).field(\.$version).field(\.$sha256).field(\.$byteSize).field(\.$gzipSize).field(\.$productID).field(\.$kind).field(\.$deploymentID)

@@ -35,7 +35,7 @@ public enum MediaService {
         m.byteSize = bytes.count
         m.width = sniffed.width
         m.height = sniffed.height
-        m.sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        m.sha256 = Hex.encode(SHA256.hash(data: bytes))
         m.data = Data(bytes)
         return m
     }

@@ -84,12 +84,18 @@ public struct ServiceEnvironment: Sendable {
 /// A few seconds' memory of rows the playback path reads on every request (device sessions,
 /// customers with their product, entitlement answers, channels with their stream mapping, the
 /// deployment's hosts and token settings). Every write through `ServiceEnvironment.write` in
-/// this process drops it; changes made by other nodes are seen within `ttl`.
+/// this process drops it; changes made by other nodes are seen within `ttl` plus one reload.
+///
+/// When an entry expires, the first request to see it reloads it while the others keep using the
+/// expired value until the reload lands (at most `ttl` longer). Without that, every request in
+/// flight at the moment of expiry reloaded the same rows at once, and those pile-ups every few
+/// seconds were the slowest 1% of playback requests.
 public final class HotCache: @unchecked Sendable {
     public static let ttl: TimeInterval = 5
     static let limit = 50_000
     private let lock = NSLock()
-    private var entries: [String: (value: Any, expires: Date)] = [:]
+    private struct Entry { var value: Any; var expires: Date; var refreshing = false }
+    private var entries: [String: Entry] = [:]
 
     public init() {}
 
@@ -104,7 +110,7 @@ public final class HotCache: @unchecked Sendable {
         lock.withLock {
             if entries.count >= Self.limit { entries = entries.filter { $0.value.expires > now } }
             if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (value, now.addingTimeInterval(ttl))
+            entries[key] = Entry(value: value, expires: now.addingTimeInterval(ttl))
         }
     }
 
@@ -112,12 +118,34 @@ public final class HotCache: @unchecked Sendable {
 
     public func remove(_ key: String) { _ = lock.withLock { entries.removeValue(forKey: key) } }
 
+    private enum Lookup<T> { case use(T), reload }
+
+    /// A fresh value; an expired one while another request reloads it (within `ttl` of expiry);
+    /// otherwise `.reload`, and this caller is the one reloading.
+    private func lookup<T>(_ key: String, now: Date, ttl: TimeInterval) -> Lookup<T> {
+        lock.withLock {
+            guard var e = entries[key], let v = e.value as? T else { return .reload }
+            if e.expires > now { return .use(v) }
+            if e.expires.addingTimeInterval(ttl) <= now { return .reload }
+            if e.refreshing { return .use(v) }
+            e.refreshing = true
+            entries[key] = e
+            return .reload
+        }
+    }
+
     /// The cached value for `key`, or `load`'s, remembered.
     public func get<T>(_ key: String, now: Date, ttl: TimeInterval = HotCache.ttl, load: () async throws -> T) async rethrows -> T {
-        if let v: T = value(key, now: now) { return v }
-        let v = try await load()
-        store(key, v, now: now, ttl: ttl)
-        return v
+        if case .use(let v) = lookup(key, now: now, ttl: ttl) as Lookup<T> { return v }
+        do {
+            let v = try await load()
+            store(key, v, now: now, ttl: ttl)
+            return v
+        } catch {
+            // Let the next request try again rather than serve the old value until it ages out.
+            lock.withLock { if entries[key]?.refreshing == true { entries[key]?.refreshing = false } }
+            throw error
+        }
     }
 }
 
