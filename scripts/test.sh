@@ -153,8 +153,12 @@ pkg_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
+# The e2e suite's Python packages (PyPI names) and the modules that prove them installed.
+PY_PACKAGES=(selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth pyjwt)
+PY_MODULES="selenium, requests, pytest, schemathesis, moto.server, boto3, akamai.edgeauth, jwt"
+
 python_deps_ok() {
-    "$PYTHON" -c 'import selenium, requests, pytest, schemathesis, moto.server, boto3, akamai.edgeauth' >/dev/null 2>&1
+    "$PYTHON" -c "import $PY_MODULES" >/dev/null 2>&1
 }
 
 apt_lists_present() {
@@ -187,11 +191,10 @@ install_debian_packages() {
 
 install_python_packages() {
     python_deps_ok && return 0
-    log "installing Python packages: selenium requests pytest schemathesis moto[server] boto3 akamai-edgeauth"
-    if ! "$PYTHON" -m pip install -q selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth >>"$LOGS/pip.log" 2>&1; then
+    log "installing Python packages: ${PY_PACKAGES[*]}"
+    if ! "$PYTHON" -m pip install -q "${PY_PACKAGES[@]}" >>"$LOGS/pip.log" 2>&1; then
         # Debian's own python3 is "externally managed" (PEP 668).
-        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth \
-            >>"$LOGS/pip.log" 2>&1 || {
+        "$PYTHON" -m pip install -q --break-system-packages "${PY_PACKAGES[@]}" >>"$LOGS/pip.log" 2>&1 || {
             tail -n 40 "$LOGS/pip.log" >&2
             return 1
         }
