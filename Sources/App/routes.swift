@@ -14,6 +14,7 @@ func routes(_ app: Application) throws {
     // Console: sessions and CSRF on every page, login required on all but the login page.
     let console = app.grouped(app.sessions.middleware).grouped(CSRFMiddleware())
     AuthController.register(console)
+    ActivationPage.register(console)
     let signedIn = console.grouped(ConsoleAuthMiddleware())
     HomeController.register(signedIn)
     SettingsController.register(signedIn)

@@ -21,6 +21,8 @@ enum ClientPlaybackController {
         signedIn.get("recordings", use: recordings)
         signedIn.post("recordings", use: record)
         signedIn.delete("recordings", ":recordingId", use: deleteRecording)
+        ClientAccountController.register(client, signedIn: signedIn)
+        ClientCatalogueController.register(signedIn)
     }
 
     struct LoginBody: Content {
@@ -44,7 +46,8 @@ enum ClientPlaybackController {
         }
         let (token, ctx) = try await DeviceSessionService.login(env, deploymentID: d.id!, login: b.login, password: b.password,
                                                                  device: .init(uid: b.device.uid, type: b.device.type, model: b.device.model ?? "",
-                                                                               appVersion: b.device.appVersion ?? ""), ip: ip(req))
+                                                                               appVersion: b.device.appVersion ?? ""), ip: ip(req),
+                                                                 country: ClientAccountController.country(req))
         return try ClientJSON.response(LoginReply(token: token, expiresAt: env.now.addingTimeInterval(DeviceSessionService.lifetime),
                                                   customerId: ctx.customerID, deviceId: ctx.deviceID), status: .created)
     }

@@ -533,22 +533,9 @@ public enum StreamSigner {
     /// WMSAuth's `server_time`: UTC in PHP's `n/j/Y g:i:s A` (`5/4/2012 8:33:05 AM`), computed
     /// without a formatter so no locale or calendar setting can change it.
     static func nimbleServerTime(_ unix: Int64) -> String {
-        let days = unix >= 0 ? unix / 86_400 : (unix - 86_399) / 86_400
-        let secs = Int(unix - days * 86_400)
-        // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        let hour = secs / 3600, minute = secs / 60 % 60, second = secs % 60
-        let hour12 = hour % 12 == 0 ? 12 : hour % 12
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(month)/\(day)/\(year) \(hour12):\(two(minute)):\(two(second)) \(hour < 12 ? "AM" : "PM")"
+        let t = UTCTime(unix)
+        let hour12 = t.hour % 12 == 0 ? 12 : t.hour % 12
+        return "\(t.month)/\(t.day)/\(t.year) \(hour12):\(UTCTime.two(t.minute)):\(UTCTime.two(t.second)) \(t.hour < 12 ? "AM" : "PM")"
     }
 }
 

@@ -4,7 +4,8 @@ import Foundation
 /// the same content always gives the same bytes (so a digest tells "unchanged"), and it is many
 /// times faster than `JSONSerialization` on Linux, which bridges every value through
 /// Foundation objects. Accepts what catalogue builders produce: dictionaries with String keys,
-/// arrays, String, Bool, integers, Double, NSNull and nil optionals.
+/// arrays, String, Bool, integers, Double, Date (as an ISO 8601 UTC instant), NSNull and nil
+/// optionals.
 public enum CanonicalJSON {
     public struct Unsupported: Error, CustomStringConvertible {
         public let description: String
@@ -28,6 +29,7 @@ public enum CanonicalJSON {
             guard d.isFinite else { throw Unsupported(description: "a non-finite number") }
             if d == d.rounded(), abs(d) < 1e15 { out.append(contentsOf: String(Int64(d)).utf8) } else { out.append(contentsOf: "\(d)".utf8) }
         case is NSNull: out.append(contentsOf: "null".utf8)
+        case let d as Date: writeString(UTCTime(d).iso8601, into: &out)
         case let dict as [String: Any]:
             out.append(UInt8(ascii: "{"))
             var first = true

@@ -415,6 +415,7 @@ public enum CustomerService {
     /// The first app login of a start-from-first-login customer starts its clock.
     public static func recordFirstLogin(_ env: ServiceEnvironment, customer c: CustomerModel) async throws {
         guard c.firstLoginAt == nil else { return }
+        let before = snapshot(c)
         let now = env.now
         c.firstLoginAt = now
         if c.startsAt == nil, let planID = c.planID, let plan = try await PaymentPlanModel.find(planID, on: env.db),
@@ -422,7 +423,6 @@ public enum CustomerService {
             c.startsAt = now
             c.expiresAt = SubscriptionCalendar.add(length(plan), to: now, in: zone(d))
         }
-        let before = snapshot(c)
         try await save(env, actor: .system("first login"), c, action: "first_login", before: before)
     }
 

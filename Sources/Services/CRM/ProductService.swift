@@ -15,6 +15,8 @@ public enum ProductService {
         public var allowedCountries: [String]
         public var isRTL: Bool
         public var maxDevices: Int
+        /// Platforms the product may be watched on (`DeviceTypes.platforms`); empty = all.
+        public var allowedDeviceTypes: [String] = []
         /// Hours of cloud-PVR recordings per customer; 0 = no recordings.
         public var pvrQuotaHours: Int
         public var userInterfaceID: String
@@ -46,6 +48,7 @@ public enum ProductService {
                       allowedCountries: p.allowedCountries.split(separator: ",").map(String.init), isRTL: p.isRTL,
                       maxDevices: p.maxDevices, pvrQuotaHours: p.pvrQuotaHours, userInterfaceID: p.userInterfaceID ?? "", defaultCurrency: p.defaultCurrency,
                       disclaimer: p.disclaimer, supportText: p.supportText)
+            allowedDeviceTypes = p.allowedDeviceTypes.split(separator: ",").map(String.init)
         }
     }
 
@@ -120,6 +123,9 @@ public enum ProductService {
         if SubscriptionType(rawValue: input.subscriptionType) == nil { errors.add("subscriptionType", "must be trial or regular") }
         if PaymentType(rawValue: input.paymentType) == nil { errors.add("paymentType", "must be subscription, wallet or api") }
         if !(1...100).contains(input.maxDevices) { errors.add("maxDevices", "must be between 1 and 100") }
+        if let bad = input.allowedDeviceTypes.first(where: { !DeviceTypes.platforms.contains($0.lowercased()) }) {
+            errors.add("allowedDeviceTypes", "contains \(bad); the platforms are \(DeviceTypes.platforms.joined(separator: ", "))")
+        }
         if !(0...10_000).contains(input.pvrQuotaHours) { errors.add("pvrQuotaHours", "must be between 0 and 10000 hours") }
         let countries = input.allowedCountries.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
         if let bad = countries.first(where: { !Country.isCode($0) }) { errors.add("allowedCountries", "contains \(bad), which is not an ISO country code") }
@@ -139,6 +145,7 @@ public enum ProductService {
         p.allowedCountries = countries.joined(separator: ",")
         p.isRTL = input.isRTL
         p.maxDevices = input.maxDevices
+        p.allowedDeviceTypes = Array(Set(input.allowedDeviceTypes.map { $0.lowercased() })).sorted().joined(separator: ",")
         p.pvrQuotaHours = max(0, input.pvrQuotaHours)
         p.userInterfaceID = input.userInterfaceID.isEmpty ? nil : input.userInterfaceID
         p.defaultCurrency = input.defaultCurrency.uppercased()

@@ -258,7 +258,7 @@ public enum Entitlements {
     }
 
     /// The extra packages of a customer that are live now.
-    static func liveExtras(_ env: ServiceEnvironment, customer c: CustomerModel) async throws -> [Int] {
+    public static func liveExtras(_ env: ServiceEnvironment, customer c: CustomerModel) async throws -> [Int] {
         try await CustomerExtraPackageModel.query(on: env.db).filter(\.$customerID == c.id!).all()
             .filter { $0.synced ? (c.expiresAt ?? env.now) > env.now : $0.expiresAt > env.now }.map(\.extraPackageID)
     }
@@ -305,7 +305,7 @@ public enum Entitlements {
     }
 
     /// The ids of the items of one package kind the customer's product and live extras grant.
-    static func grantedIDs(_ env: ServiceEnvironment, customer c: CustomerModel, kind: ContentKind) async throws -> [Int] {
+    public static func grantedIDs(_ env: ServiceEnvironment, customer c: CustomerModel, kind: ContentKind) async throws -> [Int] {
         guard c.deletedAt == nil, let product = try await ProductModel.find(c.productID, on: env.db),
               CustomerService.status(c, product: product, now: env.now).isServed else { return [] }
         let extras = try await liveExtras(env, customer: c)

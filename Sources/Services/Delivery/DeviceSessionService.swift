@@ -1,6 +1,7 @@
 import Domain
 import FluentKit
 import Foundation
+import SQLKit
 import Storage
 
 /// Subscriber sign-in on a device: a login id and password give a bearer token bound to that
@@ -35,12 +36,11 @@ public enum DeviceSessionService {
 
     static func refused(_ code: String, _ message: String, _ kind: DomainError.Kind = .forbidden) -> DomainError { DomainError(kind, code: code, message) }
 
-    /// Signs a device in. Typed errors: `wrong_credentials`, `disabled`, `expired`, `pending`,
-    /// `not_served`, `max_devices_reached`, `ip_not_allowed`.
+    /// Signs a device in with a login id and password. Typed errors: `wrong_credentials`,
+    /// `locked`, and those of `openSession`.
     public static func login(_ env: ServiceEnvironment, deploymentID: UUID, login: String, password: String, device: DeviceInfo,
-                             ip: String) async throws -> (token: String, context: Context) {
-        let uid = device.uid.trimmingCharacters(in: .whitespaces)
-        guard !uid.isEmpty, uid.count <= 200 else { throw DomainError.validation(["device.uid": "is required (the device's stable id)"]) }
+                             ip: String, country: String? = nil) async throws -> (token: String, context: Context) {
+        try validate(device)
         guard let c = try await CustomerModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$login == login.trimmingCharacters(in: .whitespaces))
             .filter(\.$deletedAt == nil).first() else {
             throw refused("wrong_credentials", "The login id or password is wrong.", .unauthorized)
@@ -51,28 +51,53 @@ public enum DeviceSessionService {
         let good = try CustomerService.verifyPassword(env, customer: c, password: password)
         try await countAttempt(env, customer: c, kind: .login, success: good)
         guard good else { throw refused("wrong_credentials", "The login id or password is wrong.", .unauthorized) }
+        return try await openSession(env, customer: c, device: device, ip: ip, country: country)
+    }
+
+    static func validate(_ device: DeviceInfo) throws {
+        let uid = device.uid.trimmingCharacters(in: .whitespaces)
+        guard !uid.isEmpty, uid.count <= 200 else { throw DomainError.validation(["device.uid": "is required (the device's stable id)"]) }
+        guard !device.type.trimmingCharacters(in: .whitespaces).isEmpty, device.type.count <= 40 else {
+            throw DomainError.validation(["device.type": "is required, e.g. android, ios, tizen, webos, mag, chrome"])
+        }
+    }
+
+    /// Checks that the customer may watch on this device from here, and opens a session for it:
+    /// `disabled`, `expired`, `pending`, `not_served`, `device_type_not_allowed`,
+    /// `country_not_allowed`, `ip_not_allowed`, `max_devices_reached`. Every way of signing in
+    /// (password, MAC of a linked set-top box, activation code) ends here.
+    static func openSession(_ env: ServiceEnvironment, customer c: CustomerModel, device: DeviceInfo, ip: String, country: String?,
+                            linkedBox: CustomerDeviceModel? = nil) async throws -> (token: String, context: Context) {
+        try validate(device)
+        let uid = device.uid.trimmingCharacters(in: .whitespaces)
         guard let product = try await ProductModel.find(c.productID, on: env.db) else { throw refused("not_served", "The account has no product.") }
-        let status = CustomerService.status(c, product: product, now: env.now)
-        guard status.isServed else {
-            switch status {
-            case .disabled: throw refused("disabled", "The account is disabled. Contact your provider.")
-            case .expired: throw refused("expired", "The subscription has expired. Renew it to watch again.")
-            case .pending: throw refused("pending", "The subscription has not started yet.")
-            default: throw refused("not_served", "The account cannot watch now (\(status.rawValue)).")
-            }
+        // "Start from first login": the first sign-in that passes every other check starts the
+        // subscription's clock.
+        let startsNow = CustomerService.status(c, product: product, now: env.now) == .pending && c.startFromFirstLogin && c.firstLoginAt == nil
+        if !startsNow { try requireServed(c, product: product, now: env.now) }
+        if !DeviceTypes.allows(product.allowedDeviceTypes, type: device.type) {
+            throw refused("device_type_not_allowed", "This subscription cannot be watched on \(device.type) devices.")
+        }
+        if let country, !DeviceTypes.countryAllowed(product.allowedCountries, country: country) {
+            throw refused("country_not_allowed", "This subscription cannot be watched from \(country.uppercased()).")
         }
         if let problem = PlaybackService.ipProblem(product: product, ip: ip) { throw refused("ip_not_allowed", problem) }
         let devices = try await CustomerDeviceModel.query(on: env.db).filter(\.$customerID == c.id!).all()
-        let existing = devices.first { $0.uuid == uid }
+        let existing = linkedBox ?? devices.first { $0.uuid == uid }
         // A device holds its slot for two days after it was last used (the manual's rule), so a
         // replaced set-top box frees its place by itself.
-        let inUse = devices.filter { $0.uuid != uid && ($0.linked || ($0.lastSeenAt ?? .distantPast) > env.now.addingTimeInterval(-deviceSlotHold)) }
-        if inUse.count >= product.maxDevices {
+        let inUse = devices.filter { $0.id != existing?.id && ($0.linked || ($0.lastSeenAt ?? .distantPast) > env.now.addingTimeInterval(-deviceSlotHold)) }
+        if existing?.linked != true && inUse.count >= product.maxDevices {
             throw refused("max_devices_reached", "This account already uses \(inUse.count) devices, the most its product allows. Sign out on one, or wait two days after its last use.", .conflict)
+        }
+        if startsNow {
+            try await CustomerService.recordFirstLogin(env, customer: c)
+            try requireServed(c, product: product, now: env.now)
         }
         let token = Secrets.generate(prefix: "tvms_dev_")
         let now = env.now
         let customerID = c.id!
+        let deploymentID = c.deploymentID
         let ctx = try await env.write { db -> Context in
             let d = existing ?? CustomerDeviceModel()
             if existing == nil {
@@ -88,6 +113,36 @@ public enum DeviceSessionService {
             return Context(sessionID: s.id!, deploymentID: deploymentID, customerID: customerID, deviceID: d.id!, deviceType: d.deviceType)
         }
         return (token, ctx)
+    }
+
+    static func requireServed(_ c: CustomerModel, product: ProductModel, now: Date) throws {
+        let status = CustomerService.status(c, product: product, now: now)
+        guard !status.isServed else { return }
+        switch status {
+        case .disabled: throw refused("disabled", "The account is disabled. Contact your provider.")
+        case .expired: throw refused("expired", "The subscription has expired. Renew it to watch again.")
+        case .pending: throw refused("pending", "The subscription has not started yet.")
+        default: throw refused("not_served", "The account cannot watch now (\(status.rawValue)).")
+        }
+    }
+
+    /// Signs in a set-top box the operator linked to a customer by its MAC address (MAG-style
+    /// boxes have no keyboard for a password). Only linked boxes: a MAC is easy to copy, so the
+    /// operator's link is what makes it a credential. `wrong_credentials` for an unknown MAC.
+    public static func loginWithMAC(_ env: ServiceEnvironment, deploymentID: UUID, mac raw: String, device: DeviceInfo, ip: String,
+                                    country: String? = nil) async throws -> (token: String, context: Context) {
+        guard let mac = SearchKey.mac(raw) else { throw DomainError.validation(["mac": "must be a MAC address like 00:1A:79:12:34:56"]) }
+        let rows = try await env.db.sql.raw("""
+            SELECT d.id FROM customer_devices d JOIN customers c ON c.id = d.customer_id
+            WHERE c.deployment_id = \(bind: deploymentID) AND c.deleted_at IS NULL AND d.linked = \(bind: true) AND d.mac = \(bind: mac)
+            """).all()
+        guard rows.count == 1, let id = try? rows[0].decode(column: "id", as: Int.self),
+              let box = try await CustomerDeviceModel.find(id, on: env.db), let c = try await CustomerModel.find(box.customerID, on: env.db) else {
+            throw refused("wrong_credentials", "This device is not registered with the provider.", .unauthorized)
+        }
+        var info = device
+        info.uid = box.uuid.isEmpty ? mac : box.uuid
+        return try await openSession(env, customer: c, device: info, ip: ip, country: country, linkedBox: box)
     }
 
     /// A session row as the hot path keeps it.

@@ -86,7 +86,7 @@ public enum EPGOutput {
 
     static func iso(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
 
-    static func json(_ p: Programme, catchupDays: Int, now: Date) -> [String: Any] {
+    public static func json(_ p: Programme, catchupDays: Int, now: Date) -> [String: Any] {
         var out: [String: Any] = ["start": iso(p.start), "stop": iso(p.stop), "title": p.source.title]
         for (k, v) in [("subTitle", p.source.subTitle), ("description", p.source.description), ("rating", p.source.rating), ("icon", p.source.icon),
                        ("episode", p.source.episodeOnscreen.isEmpty ? p.source.episodeNS : p.source.episodeOnscreen)] where !v.isEmpty { out[k] = v }

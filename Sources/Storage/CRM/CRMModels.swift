@@ -40,6 +40,9 @@ public final class ProductModel: Model, @unchecked Sendable {
     @Field(key: "allowed_countries") public var allowedCountries: String
     @Field(key: "is_rtl") public var isRTL: Bool
     @Field(key: "max_devices") public var maxDevices: Int
+    /// Device platforms the product may be watched on, comma-separated (`DeviceTypes.platforms`);
+    /// empty = all.
+    @Field(key: "allowed_device_types") public var allowedDeviceTypes: String
     /// Hours of cloud-PVR recordings a customer may keep; 0 = recordings not offered.
     @Field(key: "pvr_quota_hours") public var pvrQuotaHours: Int
     @OptionalField(key: "user_interface_id") public var userInterfaceID: String?

@@ -61,6 +61,7 @@ enum ProductsController {
         var name: String?; var mappingId: String?; var subscriptionType: String?; var paymentType: String?
         var startFromFirstLogin: String?; var allowedCountries: String?; var isRTL: String?; var maxDevices: String?
         var pvrQuotaHours: String?; var defaultCurrency: String?; var disclaimer: String?; var supportText: String?
+        var allowedDeviceTypes: [String]?
 
         init(_ p: ProductModel? = nil) {
             name = p?.name; mappingId = p?.mappingID; subscriptionType = p?.subscriptionType ?? "regular"; paymentType = p?.paymentType ?? "subscription"
@@ -68,15 +69,18 @@ enum ProductsController {
             isRTL = p?.isRTL == true ? "on" : nil; maxDevices = p.map { String($0.maxDevices) } ?? "3"
             pvrQuotaHours = p.map { String($0.pvrQuotaHours) } ?? "0"
             defaultCurrency = p?.defaultCurrency; disclaimer = p?.disclaimer; supportText = p?.supportText
+            allowedDeviceTypes = p.map { $0.allowedDeviceTypes.split(separator: ",").map(String.init) }
         }
 
         var input: ProductService.Input {
-            ProductService.Input(name: name ?? "", mappingID: mappingId ?? "", subscriptionType: subscriptionType ?? "", paymentType: paymentType ?? "",
+            var i = ProductService.Input(name: name ?? "", mappingID: mappingId ?? "", subscriptionType: subscriptionType ?? "", paymentType: paymentType ?? "",
                                  startFromFirstLogin: Bool(checkbox: startFromFirstLogin),
                                  allowedCountries: (allowedCountries ?? "").split(separator: ",").map { String($0) },
                                  isRTL: Bool(checkbox: isRTL), maxDevices: Int(maxDevices ?? "") ?? 0,
                                  pvrQuotaHours: Int((pvrQuotaHours ?? "").trimmingCharacters(in: .whitespaces)) ?? 0, defaultCurrency: defaultCurrency ?? "",
                                  disclaimer: disclaimer ?? "", supportText: supportText ?? "")
+            i.allowedDeviceTypes = allowedDeviceTypes ?? []
+            return i
         }
     }
 
@@ -103,6 +107,9 @@ enum ProductsController {
             Field("pvrQuotaHours", "Cloud PVR hours", type: "number", value: f.pvrQuotaHours ?? "0", help: "Hours of recordings a customer may keep; 0 = no recordings."),
             Field("defaultCurrency", "Default currency", type: "select", value: cur,
                   options: currencies.map { FieldOption(value: $0.code, label: "\($0.code) — \($0.name)", selected: $0.code == cur) }, required: true),
+            Field("allowedDeviceTypes[]", "Allowed device types", type: "checkboxes",
+                  options: DeviceTypes.platforms.map { FieldOption(value: $0, label: $0, selected: f.allowedDeviceTypes?.contains($0) == true) },
+                  help: "Platforms the apps may sign in from; none ticked = all. Browsers count as web."),
             Field("allowedCountries", "Allowed countries", value: f.allowedCountries ?? "", help: "ISO codes separated by commas (NL, BE); empty = everywhere."),
             Field("isRTL", "Right-to-left user interface", type: "checkbox", value: f.isRTL == "on" ? "on" : ""),
             Field("disclaimer", "Disclaimer", type: "textarea", value: f.disclaimer ?? "", help: "Shown in the apps before playback starts."),

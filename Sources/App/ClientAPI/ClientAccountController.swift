@@ -1,0 +1,186 @@
+import Domain
+import Fluent
+import Foundation
+import Services
+import Storage
+import Vapor
+
+/// The subscriber API's way in and account (issue 9): bootstrap by hostname or service id, the
+/// sign-in methods besides the password (MAC of a linked box, activation code), the account,
+/// and the devices that use it.
+enum ClientAccountController {
+    static func register(_ client: any RoutesBuilder, signedIn: any RoutesBuilder) {
+        client.get("bootstrap", use: bootstrap)
+        client.post("auth", "mac", use: macLogin)
+        client.post("auth", "activation-code", use: startActivation)
+        client.post("auth", "activation-code", "poll", use: pollActivation)
+        signedIn.post("auth", "activation-code", "confirm", use: confirmActivation)
+        signedIn.get("me", use: me)
+        signedIn.get("devices", use: devices)
+        signedIn.delete("devices", ":deviceId", use: removeDevice)
+        signedIn.post("devices", "heartbeat", use: heartbeat)
+    }
+
+    /// The operator behind a service id (the apps' Service ID) or an app hostname (a reseller's
+    /// domain mapping).
+    static func deployment(_ req: Request, service: String?, host: String?) async throws -> (DeploymentModel, ResellerDomainModel?) {
+        if let service = service?.trimmingCharacters(in: .whitespaces).lowercased(), !service.isEmpty {
+            guard let d = try await DeploymentModel.query(on: req.db).filter(\.$crmService == service).first() else {
+                throw DomainError(.notFound, code: "unknown_service", "No operator has the service id \(service).")
+            }
+            return (d, nil)
+        }
+        guard let host = host?.trimmingCharacters(in: .whitespaces).lowercased(), !host.isEmpty else {
+            throw DomainError.validation(["host": "give the app's hostname or a service id"])
+        }
+        guard let mapping = try await ResellerDomainModel.query(on: req.db).filter(\.$hostname == host).first(),
+              let d = try await DeploymentModel.find(mapping.deploymentID, on: req.db) else {
+            throw DomainError(.notFound, code: "unknown_hostname", "No operator serves apps at \(host).")
+        }
+        return (d, mapping)
+    }
+
+    /// The country a request comes from, when the proxy in front of TVMS says so (e.g.
+    /// Cloudflare's CF-IPCountry); TVMS has no geolocation database of its own.
+    static func country(_ req: Request) -> String? {
+        guard req.application.tvms.config.trustProxy, let c = req.headers.first(name: "CF-IPCountry") ?? req.headers.first(name: "X-Country-Code"),
+              c.count == 2, c != "XX" else { return nil }
+        return c.uppercased()
+    }
+
+    static func bootstrap(_ req: Request) async throws -> Response {
+        let (d, mapping) = try await deployment(req, service: req.query[String.self, at: "service"], host: req.query[String.self, at: "host"])
+        var branding: [String: Any] = ["name": d.companyName.isEmpty ? d.name : d.companyName]
+        var support: [String: Any] = ["email": d.companyEmail, "phone": d.companyPhone, "website": d.companyWebsite]
+        if let mapping, let b = try await ResellerBrandingModel.find(mapping.resellerID, on: req.db) {
+            branding["resellerId"] = mapping.resellerID
+            branding["logo"] = b.logoID.map { "/media/\($0.uuidString.lowercased())" } ?? NSNull()
+            branding["background"] = b.backgroundID.map { "/media/\($0.uuidString.lowercased())" } ?? NSNull()
+            if !b.selectionColour.isEmpty { branding["selectionColour"] = b.selectionColour }
+            if !b.supportText.isEmpty { support["text"] = b.supportText }
+        }
+        let body: [String: Any] = [
+            "service": d.crmService, "timeZone": d.timeZone, "languages": ["en"], "branding": branding, "support": support,
+            "authMethods": ["password", "activation_code", "mac"],
+            "activation": ["url": SettingsController.baseURL(req) + "/activate?service=" + d.crmService, "codeLifetimeSeconds": Int(ActivationCodeService.lifetime)],
+            "api": "/api/client/v1",
+        ]
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "application/json; charset=utf-8")
+        headers.add(name: .cacheControl, value: "public, max-age=300")
+        return Response(status: .ok, headers: headers, body: .init(data: Data(try CanonicalJSON.encode(body))))
+    }
+
+    struct DeviceBody: Content { var uid: String; var type: String; var model: String?; var appVersion: String? }
+    struct MACBody: Content { var service: String; var mac: String; var device: DeviceBody }
+
+    static func info(_ d: DeviceBody) -> DeviceSessionService.DeviceInfo {
+        .init(uid: d.uid, type: d.type, model: d.model ?? "", appVersion: d.appVersion ?? "")
+    }
+
+    static func signedIn(_ env: ServiceEnvironment, token: String, ctx: DeviceSessionService.Context) throws -> Response {
+        try ClientJSON.response(ClientPlaybackController.LoginReply(token: token, expiresAt: env.now.addingTimeInterval(DeviceSessionService.lifetime),
+                                                                    customerId: ctx.customerID, deviceId: ctx.deviceID), status: .created)
+    }
+
+    static func macLogin(_ req: Request) async throws -> Response {
+        let b = try ClientJSON.decode(MACBody.self, from: req)
+        let (d, _) = try await deployment(req, service: b.service, host: nil)
+        let env = req.serviceEnvironment
+        let (token, ctx) = try await DeviceSessionService.loginWithMAC(env, deploymentID: d.id!, mac: b.mac, device: info(b.device), ip: ClientPlaybackController.ip(req),
+                                                                      country: country(req))
+        return try signedIn(env, token: token, ctx: ctx)
+    }
+
+    struct StartBody: Content { var service: String; var device: DeviceBody }
+    struct StartReply: Content { var code: String; var pollToken: String; var verifyURL: String; var expiresAt: Date; var interval: Int }
+
+    static func startActivation(_ req: Request) async throws -> Response {
+        let b = try ClientJSON.decode(StartBody.self, from: req)
+        let (d, _) = try await deployment(req, service: b.service, host: nil)
+        let s = try await ActivationCodeService.start(req.serviceEnvironment, deploymentID: d.id!, device: info(b.device), ip: ClientPlaybackController.ip(req))
+        return try ClientJSON.response(StartReply(code: s.code, pollToken: s.pollToken, verifyURL: SettingsController.baseURL(req) + "/activate?service=" + d.crmService,
+                                                  expiresAt: s.expiresAt, interval: s.interval), status: .created)
+    }
+
+    struct PollBody: Content { var pollToken: String }
+    struct Pending: Content { var status: String; var expiresAt: Date; var interval: Int }
+
+    static func pollActivation(_ req: Request) async throws -> Response {
+        let b = try ClientJSON.decode(PollBody.self, from: req)
+        let env = req.serviceEnvironment
+        switch try await ActivationCodeService.poll(env, pollToken: b.pollToken, ip: ClientPlaybackController.ip(req), country: country(req)) {
+        case .pending(let expiresAt, let interval):
+            return try ClientJSON.response(Pending(status: "pending", expiresAt: expiresAt, interval: interval), status: .accepted)
+        case .signedIn(let token, let ctx):
+            return try signedIn(env, token: token, ctx: ctx)
+        }
+    }
+
+    struct ConfirmBody: Content { var code: String }
+
+    static func confirmActivation(_ req: Request) async throws -> HTTPStatus {
+        let b = try ClientJSON.decode(ConfirmBody.self, from: req)
+        try await ActivationCodeService.confirm(req.serviceEnvironment, context: req.device, code: b.code)
+        return .noContent
+    }
+
+    static func me(_ req: Request) async throws -> Response {
+        try ClientJSON.response(try await SubscriberAccountService.me(req.serviceEnvironment, context: req.device))
+    }
+
+    struct DeviceList: Content { var devices: [SubscriberAccountService.Device] }
+
+    static func devices(_ req: Request) async throws -> Response {
+        try ClientJSON.response(DeviceList(devices: try await SubscriberAccountService.devices(req.serviceEnvironment, context: req.device)))
+    }
+
+    static func removeDevice(_ req: Request) async throws -> HTTPStatus {
+        guard let id = req.parameters.get("deviceId", as: Int.self) else { throw DomainError.notFound("The device") }
+        try await SubscriberAccountService.removeDevice(req.serviceEnvironment, context: req.device, deviceID: id)
+        return .noContent
+    }
+
+    struct Heartbeat: Content { var holdsPlaceUntil: Date }
+
+    static func heartbeat(_ req: Request) async throws -> Response {
+        try ClientJSON.response(Heartbeat(holdsPlaceUntil: try await SubscriberAccountService.heartbeat(req.serviceEnvironment, context: req.device,
+                                                                                                       ip: ClientPlaybackController.ip(req))))
+    }
+}
+
+/// `/activate`: where a subscriber confirms a TV's activation code in any browser, with their
+/// login id and password (the phone apps confirm through the API instead).
+enum ActivationPage {
+    static func register(_ console: any RoutesBuilder) {
+        console.get("activate", use: page)
+        console.post("activate", use: confirm)
+    }
+
+    struct VM: Encodable { var csrf: String; var service: String; var code: String; var login: String; var error: String?; var done: Bool }
+    struct Form: Content { var service: String?; var code: String?; var login: String?; var password: String? }
+
+    static func render(_ req: Request, _ vm: VM, status: HTTPStatus) async throws -> Response {
+        let response = try await req.view.render("activate", vm).encodeResponse(for: req)
+        response.status = status
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    static func page(_ req: Request) async throws -> Response {
+        try await render(req, VM(csrf: req.csrfToken, service: req.query[String.self, at: "service"] ?? "", code: req.query[String.self, at: "code"] ?? "",
+                                 login: "", error: nil, done: false), status: .ok)
+    }
+
+    static func confirm(_ req: Request) async throws -> Response {
+        let f = try req.content.decode(Form.self)
+        do {
+            let (d, _) = try await ClientAccountController.deployment(req, service: f.service, host: nil)
+            try await ActivationCodeService.confirm(req.serviceEnvironment, deploymentID: d.id!, code: f.code ?? "", login: f.login ?? "", password: f.password ?? "")
+            return try await render(req, VM(csrf: req.csrfToken, service: f.service ?? "", code: "", login: "", error: nil, done: true), status: .ok)
+        } catch let e as DomainError {
+            return try await render(req, VM(csrf: req.csrfToken, service: f.service ?? "", code: f.code ?? "", login: f.login ?? "", error: e.message, done: false),
+                                    status: e.kind.status)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Domain
+import Foundation
+import Fluent
+import Services
+import Storage
+import Vapor
+
+/// The catalogue as the signed-in customer sees it (issue 9): channels with groups, the guide
+/// and now/next, on-demand sections and items, search and the home rails.
+enum ClientCatalogueController {
+    static func register(_ signedIn: any RoutesBuilder) {
+        signedIn.get("channels", use: channels)
+        signedIn.get("epg", use: guide)
+        signedIn.get("epg", "now-next", use: nowNext)
+        signedIn.get("vod", ":section", use: section)
+        signedIn.get("vod", "items", ":itemId", use: item)
+        signedIn.get("search", use: search)
+        signedIn.get("home", use: home)
+    }
+
+    /// JSON values written canonically; private to the device (it says what this customer may
+    /// watch), revalidated by ETag.
+    static func json(_ req: Request, _ value: [String: Any]) throws -> Response {
+        let bytes = try CanonicalJSON.encode(value)
+        let etag = "\"" + Hex.encode(Insecure.SHA1.hash(data: bytes)) + "\""
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "application/json; charset=utf-8")
+        headers.add(name: .cacheControl, value: "private, no-cache")
+        headers.add(name: .eTag, value: etag)
+        if req.headers.first(name: .ifNoneMatch) == etag { return Response(status: .notModified, headers: headers) }
+        return Response(status: .ok, headers: headers, body: .init(data: Data(bytes)))
+    }
+
+    static func channels(_ req: Request) async throws -> Response {
+        try json(req, try await SubscriberCatalogue.channelsJSON(req.serviceEnvironment, context: req.device))
+    }
+
+    static func guide(_ req: Request) async throws -> Response {
+        let env = req.serviceEnvironment
+        let from: Date
+        let to: Date
+        if let day = req.query[String.self, at: "date"] {
+            // A calendar day in the operator's time zone, as the guide screen pages by day.
+            guard let start = try await dayStart(req, day) else { throw DomainError.validation(["date": "must be a day like 2026-11-25"]) }
+            (from, to) = (start, start.addingTimeInterval(86_400))
+        } else {
+            from = try EPGGuideController.date(req, "from", default: env.now.addingTimeInterval(-3600))
+            to = try EPGGuideController.date(req, "to", default: from.addingTimeInterval(86_400))
+        }
+        return try json(req, try await SubscriberCatalogue.guide(env, context: req.device, ids: try EPGGuideController.ids(req), from: from, to: to))
+    }
+
+    static func dayStart(_ req: Request, _ day: String) async throws -> Date? {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, let d = try await DeploymentModel.find(req.device.deploymentID, on: req.db),
+              let zone = TimeZone(identifier: d.timeZone) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+    }
+
+    static func nowNext(_ req: Request) async throws -> Response {
+        try json(req, try await SubscriberCatalogue.nowNext(req.serviceEnvironment, context: req.device, ids: try EPGGuideController.ids(req)))
+    }
+
+    static func section(_ req: Request) async throws -> Response {
+        let name = try req.parameters.require("section")
+        return try json(req, try await SubscriberCatalogue.section(req.serviceEnvironment, context: req.device, name: name, genre: req.query[String.self, at: "genre"],
+                                                                   after: req.query[Int.self, at: "after"],
+                                                                   limit: req.query[Int.self, at: "limit"] ?? SubscriberCatalogue.pageSize))
+    }
+
+    static func item(_ req: Request) async throws -> Response {
+        guard let id = req.parameters.get("itemId", as: Int.self) else { throw DomainError.notFound("The item") }
+        return try json(req, try await SubscriberCatalogue.item(req.serviceEnvironment, context: req.device, id: id))
+    }
+
+    static func search(_ req: Request) async throws -> Response {
+        try json(req, try await SubscriberCatalogue.search(req.serviceEnvironment, context: req.device, query: req.query[String.self, at: "q"] ?? ""))
+    }
+
+    static func home(_ req: Request) async throws -> Response {
+        try json(req, try await SubscriberCatalogue.home(req.serviceEnvironment, context: req.device))
+    }
+}
