@@ -178,9 +178,16 @@ public enum DeviceSessionService {
         guard var row = cached, !row.revoked, row.expires > env.now else { return nil }
         if env.now.timeIntervalSince(row.lastSeen) > touchInterval {
             let (now, id) = (env.now, row.context.sessionID)
-            try await env.writeKeepingCache { db in try await DeviceSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
+            // Remembered as touched before the write, so the requests arriving meanwhile do not
+            // all write the same time.
             row.lastSeen = now
             env.hot.store(key, row, now: now, ttl: sessionMemory)
+            do {
+                try await env.writeKeepingCache { db in try await DeviceSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
+            } catch {
+                env.hot.remove(key)
+                throw error
+            }
         }
         return row.context
     }

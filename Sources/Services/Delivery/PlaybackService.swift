@@ -251,19 +251,27 @@ public enum PlaybackService {
         let key = "playing:\(ctx.deviceID)"
         // The same request again from the same device (retries, token refreshes) is answered from
         // memory while its heartbeat is fresh; a stop on another node is seen within HotCache.ttl.
-        if let c: CurrentPlayback = env.hot.value(key, now: now), c.item == item, c.kind == kind, now.timeIntervalSince(c.lastSeen) <= liveWindow / 2 {
-            return c.id
+        // The device's open playback is reloaded by one request when the memory expires (see
+        // HotCache), not by every request in flight.
+        let deviceID = ctx.deviceID
+        let current: CurrentPlayback? = try await env.hot.get(key, now: now) {
+            guard let p = try await PlaybackSessionModel.query(on: env.db).filter(\.$deviceID == deviceID).filter(\.$endedAt == nil)
+                .filter(\.$lastSeenAt > now.addingTimeInterval(-liveWindow)).sort(\.$lastSeenAt, .descending).first() else { return nil }
+            return CurrentPlayback(id: p.id!, item: p.item, kind: p.kind, lastSeen: p.lastSeenAt)
         }
-        if let current = try await PlaybackSessionModel.query(on: env.db).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil)
-            .filter(\.$item == item).filter(\.$kind == kind).filter(\.$lastSeenAt > now.addingTimeInterval(-liveWindow)).first() {
-            var lastSeen = current.lastSeenAt
-            if now.timeIntervalSince(current.lastSeenAt) > liveWindow / 2 {
-                let id = current.id!
-                try await env.writeKeepingCache { db in try await PlaybackSessionModel.query(on: db).filter(\.$id == id).set(\.$lastSeenAt, to: now).update() }
-                lastSeen = now
+        if let c = current, c.item == item, c.kind == kind, now.timeIntervalSince(c.lastSeen) <= liveWindow {
+            if now.timeIntervalSince(c.lastSeen) > liveWindow / 2 {
+                // Marked fresh in memory before the write, so requests arriving meanwhile do not
+                // all write the same heartbeat.
+                env.hot.store(key, CurrentPlayback(id: c.id, item: item, kind: kind, lastSeen: now), now: now)
+                do {
+                    try await env.writeKeepingCache { db in try await PlaybackSessionModel.query(on: db).filter(\.$id == c.id).set(\.$lastSeenAt, to: now).update() }
+                } catch {
+                    env.hot.remove(key)
+                    throw error
+                }
             }
-            env.hot.store(key, CurrentPlayback(id: current.id!, item: item, kind: kind, lastSeen: lastSeen), now: now)
-            return current.id!
+            return c.id
         }
         let since = now.addingTimeInterval(-liveWindow)
         let limit = product.maxDevices
