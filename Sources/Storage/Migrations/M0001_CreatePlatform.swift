@@ -171,6 +171,6 @@ public enum StorageMigrations {
         M0016_CreateEPG(),
         M0017_AddEPGSourcePriority(),
         M0018_CreateDelivery(),
-        M0019_CreateSubscriberAccess(),
+        M0020_CreateSubscriberAccess(),
     ]
 }

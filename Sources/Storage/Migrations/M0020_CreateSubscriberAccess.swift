@@ -3,7 +3,7 @@ import SQLKit
 
 /// Subscriber access: products name the device platforms they allow (empty = all), and TVs can
 /// sign in with an activation code confirmed on another device.
-struct M0019_CreateSubscriberAccess: AsyncMigration {
+struct M0020_CreateSubscriberAccess: AsyncMigration {
     func prepare(on db: Database) async throws {
         try await db.sql.alter(table: ProductModel.schema).column("allowed_device_types", type: .text, .notNull, .default("")).run()
         try await db.schema(ActivationCodeModel.schema)
