@@ -171,5 +171,6 @@ public enum StorageMigrations {
         M0016_CreateEPG(),
         M0017_AddEPGSourcePriority(),
         M0018_CreateDelivery(),
+        M0019_AddStreamCallbacks(),
     ]
 }
