@@ -302,7 +302,7 @@ public enum StreamCallbackService {
                 try await PlaybackSessionModel.query(on: db).filter(\.$id ~~ chunk).filter(\.$endedAt == nil).set(\.$lastSeenAt, to: now).update()
             }
             for (id, seconds) in viewed where seconds > 0 {
-                try await db.sql.raw("UPDATE playback_sessions SET viewed_seconds = viewed_seconds + \(bind: seconds) WHERE id = \(bind: id)").run()
+                try await db.sql.raw("UPDATE playback_sessions SET viewed_seconds = COALESCE(viewed_seconds, 0) + \(bind: seconds) WHERE id = \(bind: id)").run()
             }
         }
     }

@@ -177,8 +177,9 @@ public final class PlaybackSessionModel: Model, @unchecked Sendable {
     @Field(key: "started_at") public var startedAt: Date
     @Field(key: "last_seen_at") public var lastSeenAt: Date
     @OptionalField(key: "ended_at") public var endedAt: Date?
-    /// Viewing time the streaming server reported (Nimble pay-per-view), whole seconds.
-    @Field(key: "viewed_seconds") public var viewedSeconds: Int64
+    /// Viewing time the streaming server reported (Nimble pay-per-view), whole seconds; nil
+    /// when no server reported any.
+    @OptionalField(key: "viewed_seconds") public var viewedSeconds: Int64?
     public init() {}
 }
 

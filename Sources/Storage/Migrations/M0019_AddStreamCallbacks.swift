@@ -12,7 +12,8 @@ struct M0019_AddStreamCallbacks: AsyncMigration {
             try await db.sql.alter(table: TranscoderModel.schema).column(column, type: .text, .notNull, .default("")).run()
         }
         try await db.sql.create(index: "transcoders_callback_key_idx").on(TranscoderModel.schema).column("callback_key_digest").run()
-        try await db.sql.alter(table: PlaybackSessionModel.schema).column("viewed_seconds", type: .bigint, .notNull, .default(0)).run()
+        // Nullable: NULL = no server reported viewing time for the playback.
+        try await db.sql.alter(table: PlaybackSessionModel.schema).column("viewed_seconds", type: .bigint).run()
         try await db.schema(StreamCallbackSyncModel.schema)
             .field("id", .int64, .identifier(auto: true))
             .field("deployment_id", .uuid, .required, .references(DeploymentModel.schema, "id", onDelete: .cascade))
