@@ -141,6 +141,25 @@ def test_nimble_matches_reference(ip, signed_stream, now):
                 options=(f"signed_stream={'on' if signed_stream else 'off'}",)) == expected
 
 
+@pytest.mark.parametrize("ip", ["127.0.0.1", None])
+@pytest.mark.parametrize("signed_stream", [False, True])
+def test_nimble_pay_per_view_matches_reference(ip, signed_stream):
+    """Softvelum's pay-per-view signature: the viewer id hashed after the IP, sent as id=, and
+    checkip=true when bound to the IP."""
+    key, minutes, viewer = "defaultpassword", 240, "t1.7.channel.3.live.1700014400.u.abc-_9"
+    server_time = nimble_server_time(NOW)
+    stream = "live/stream" if signed_stream else ""
+    hash_value = base64.b64encode(hashlib.md5(f"{ip or ''}{viewer}{key}{server_time}{minutes}{stream}".encode()).digest()).decode()
+    signature = f"server_time={server_time}&hash_value={hash_value}&validminutes={minutes}"
+    if signed_stream:
+        signature += f"&strm_len={len(stream)}"
+    signature += f"&id={viewer}" + ("&checkip=true" if ip else "")
+    url = "http://nimble:8081/live/stream/playlist.m3u8"
+    expected = f"{url}?wmsAuthSign={base64.b64encode(signature.encode()).decode()}"
+    assert sign("nimble", key, url, ip=ip, ttl=minutes * 60, user=viewer,
+                options=("ppv=on", f"signed_stream={'on' if signed_stream else 'off'}")) == expected
+
+
 @pytest.mark.parametrize("algorithm", ["sha256", "sha1", "md5"])
 @pytest.mark.parametrize("token_type", ["acl", "url"])
 @pytest.mark.parametrize("ip", [None, "203.0.113.7"])

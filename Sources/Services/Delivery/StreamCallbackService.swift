@@ -15,8 +15,8 @@ import Storage
 /// - Each streaming server has its own callback URL with a secret key in its path (stored as a
 ///   digest, shown once), so the endpoints are never an open oracle.
 /// - The answer reads through the hot cache like playback does (the caller, the item's stream
-///   names, the account, the entitlement); the playback row itself is read every time, and
-///   written only when its heartbeat is half-way stale.
+///   names, the account, the entitlement, under keys of its own); the playback row itself is
+///   read every time, and written only when its heartbeat is half-way stale.
 /// docs/DELIVERY.md, "Callback adapters".
 public enum StreamCallbackService {
     /// Item token type: `?token=<ticket>` for Flussonic's auth backend and nginx auth_request.
@@ -104,9 +104,10 @@ public enum StreamCallbackService {
             return Ticketed(urls: try urls.map { try StreamTicket.adding(ticket, as: s.parameter, to: $0) },
                             expiresAt: Date(timeIntervalSince1970: Double(expires)))
         case nimblePPVTokenType:
-            // The operator's Nimble WMSAuth setting, shared with PlaybackService's cache entry.
+            // The operator's Nimble WMSAuth setting (own cache keys throughout, so a change in what
+            // PlaybackService remembers never mixes types under one key).
             let deploymentID = ctx.deploymentID
-            let stored: StreamTokenSetting? = try await env.hot.get("token:\(deploymentID):nimble", now: now) {
+            let stored: StreamTokenSetting? = try await env.hot.get("cbnimble:\(deploymentID)", now: now) {
                 guard let row = try await TokenSettingModel.query(on: env.db).filter(\.$deploymentID == deploymentID)
                     .filter(\.$tokenType == "nimble").filter(\.$enabled == true).first() else { return nil }
                 return try StreamTokenSigning.setting(tokenType: "nimble", secret: try env.secrets.open(row.secretSealed),
@@ -233,14 +234,14 @@ public enum StreamCallbackService {
         }
 
         // The customer may still watch it.
-        guard let account: PlaybackService.Account = try await env.hot.get("account:\(p.customerID)", now: now, load: {
+        guard let account: PlaybackService.Account = try await env.hot.get("cbaccount:\(p.customerID)", now: now, load: {
             guard let c = try await CustomerModel.find(p.customerID, on: env.db), c.deletedAt == nil,
                   let product = try await ProductModel.find(c.productID, on: env.db) else { return nil }
             return PlaybackService.Account(customer: c, product: product)
         }) else { return deny("not_served", "The account cannot watch.") }
         if !q.viewerIP.isEmpty, let problem = PlaybackService.ipProblem(product: account.product, ip: q.viewerIP) { return deny("ip_not_allowed", problem) }
         guard let ref = ContentRef(ticket.item) else { return deny("bad_ticket", "The ticket names no item.") }
-        let decision: Entitlements.Decision = try await env.hot.get("entitled:\(p.customerID):\(ref)", now: now) {
+        let decision: Entitlements.Decision = try await env.hot.get("cbentitled:\(p.customerID):\(ref)", now: now) {
             try await Entitlements.decide(env, customer: account.customer, ref: ref)
         }
         switch decision {
