@@ -323,6 +323,12 @@ import Storage
 
             #expect(try await nimbleSync(app, key: f.key, body: "<xml/>").status == .badRequest)
             #expect(reason(try await nimbleSync(app, key: "tvms_cb_unknown", body: body)) == "unknown_caller")
+
+            // The counted syncs are kept a day, then the hourly housekeeping forgets them.
+            #expect(try await StreamCallbackSyncModel.query(on: app.db).count() == 4)
+            clock.advance(by: 86_401)
+            _ = try await MaintenanceJob.run(JobContext(env: app.serviceEnvironment, jobID: 0, payload: "", attempt: 1, deploymentID: nil, logger: app.logger))
+            #expect(try await StreamCallbackSyncModel.query(on: app.db).count() == 0)
         }
     }
 

@@ -368,6 +368,20 @@ public enum StreamCallbackService {
                 """).all()).isEmpty
         }
 
+        do {
+            return try await answerSync(env, caller: caller, sync: sync, counted: counted)
+        } catch {
+            // A failure gives the sync back, so Nimble's retry counts its time (as idempotency keys do).
+            if counted {
+                try? await env.writeKeepingCache { db in
+                    try await StreamCallbackSyncModel.query(on: db).filter(\.$transcoderID == transcoderID).filter(\.$syncDigest == digest).delete()
+                }
+            }
+            throw error
+        }
+    }
+
+    static func answerSync(_ env: ServiceEnvironment, caller: Caller, sync: NimblePPV.Sync, counted: Bool) async throws -> NimbleOutcome {
         var deny: [String] = []
         var touch: Set<Int> = []
         var viewed: [Int: Int64] = [:]
