@@ -205,8 +205,11 @@ public enum StreamCallbackService {
         case .success(let t): ticket = t
         case .failure(.malformed): return deny("bad_ticket", "The ticket is not one TVMS issued.")
         case .failure(.badSignature):
-            return deny(try await ipProblem(env, caller: caller, ticket: q.ticket, viewerIP: q.viewerIP, key: key) ?? "bad_ticket",
-                        "The ticket is not valid here (forged, of another operator, or bound to another address than \(q.viewerIP.isEmpty ? "the one given" : q.viewerIP)).")
+            let viewer = q.viewerIP.isEmpty ? "an address not given" : q.viewerIP
+            if try await ipProblem(env, caller: caller, ticket: q.ticket, viewerIP: q.viewerIP, key: key) != nil {
+                return deny("other_ip", "The ticket is bound to the address that asked to play, not to \(viewer).")
+            }
+            return deny("bad_ticket", "The ticket is not valid here (altered, of another operator, or bound to an address other than \(viewer)).")
         }
         if q.mode == .open && ticket.expires < nowUnix {
             return deny("ticket_expired", "The ticket expired; the player must ask TVMS to play again.")

@@ -148,7 +148,8 @@ public struct Scheduler: Sendable {
 }
 
 /// Hourly housekeeping: old throttle windows, schedule slots, succeeded jobs, business-API
-/// idempotency keys past their 24 hours and counted Nimble pay-per-view syncs older than a day; jobs abandoned by a node that died.
+/// idempotency keys past their 24 hours, counted Nimble pay-per-view syncs older than a day;
+/// jobs abandoned by a node that died.
 public enum MaintenanceJob {
     public static let kind = "platform.maintenance"
 
