@@ -167,7 +167,8 @@ apt_lists_present() {
 
 install_debian_packages() {
     local missing=() p
-    # nginx: Debian's build has secure_link, for the signed-URL round trip (test_stream_tokens.py).
+    # nginx: Debian's build has secure_link and auth_request, for the signed-URL round trip and the
+    # callback adapter (test_stream_tokens.py).
     for p in postgresql chromium chromium-driver xmltv-util libxml2-utils nginx; do
         pkg_installed "$p" || missing+=("$p")
     done

@@ -44,5 +44,6 @@ func routes(_ app: Application) throws {
     PublishController.register(app, console: signedIn)
     EPGGuideController.register(app)
     ClientPlaybackController.register(app)
+    StreamCallbackController.register(app)
     PortalController.register(signedIn)
 }

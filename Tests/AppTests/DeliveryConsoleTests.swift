@@ -329,7 +329,7 @@ final class FakeStreamServer: @unchecked Sendable {
         for (scheme, keys) in DeliverySettingsPages.optionKeys {
             for k in keys {
                 let key = k.key == "param.NAME" ? "param.custom" : k.key
-                let value = ["scope": "path", "hash_path": "on", "signed_stream": "off", "start_leeway": "60", "valid_minutes": "5", "type": "url", "algorithm": scheme == .wowza ? "sha512" : "md5"][key] ?? "x"
+                let value = ["scope": "path", "hash_path": "on", "signed_stream": "off", "ppv": "on", "start_leeway": "60", "valid_minutes": "5", "type": "url", "algorithm": scheme == .wowza ? "sha512" : "md5"][key] ?? "x"
                 do { _ = try StreamTokenOptions(scheme: scheme, pairs: ["\(key)=\(value)"]) } catch { Issue.record("\(scheme) refuses the key \(key) the page lists: \(error)") }
             }
         }

@@ -3,9 +3,11 @@
 1. against independent references: Python's hashlib written from the vendors' descriptions
    (nginx, Flussonic, Wowza, Nimble) and Akamai's own generator (PyPI akamai-edgeauth);
 2. against a real nginx with ngx_http_secure_link_module on loopback: a signed URL plays (200),
-   an expired one gets 410, a tampered one or one signed for another client 403.
+   an expired one gets 410, a tampered one or one signed for another client 403;
+3. the callback instead of the signature: a real nginx with ngx_http_auth_request_module asks the
+   running `tvms serve` (the session's demo server) about each request carrying a TVMS ticket.
 
-Needs no TVMS database: `tvms tokens` runs without `configure`.
+Parts 1 and 2 need no TVMS database: `tvms tokens` runs without `configure`.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import datetime
 import hashlib
 import hmac
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,7 +26,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from support import TVMS_BIN, _die_with_parent, free_port, http_session
+from support import (DEMO_CMS, DEMO_CRM, HTTP_TIMEOUT, OWNER_EMAIL, OWNER_PASSWORD, TVMS_BIN, _die_with_parent,
+                     console_session, free_port, http_session, tag)
 
 NOW = 1_700_000_000
 AKAMAI_KEY = "aabbccddeeff00112233445566778899"
@@ -137,6 +141,25 @@ def test_nimble_matches_reference(ip, signed_stream, now):
                 options=(f"signed_stream={'on' if signed_stream else 'off'}",)) == expected
 
 
+@pytest.mark.parametrize("ip", ["127.0.0.1", None])
+@pytest.mark.parametrize("signed_stream", [False, True])
+def test_nimble_pay_per_view_matches_reference(ip, signed_stream):
+    """Softvelum's pay-per-view signature: the viewer id hashed after the IP, sent as id=, and
+    checkip=true when bound to the IP."""
+    key, minutes, viewer = "defaultpassword", 240, "t1.7.channel.3.live.1700014400.u.abc-_9"
+    server_time = nimble_server_time(NOW)
+    stream = "live/stream" if signed_stream else ""
+    hash_value = base64.b64encode(hashlib.md5(f"{ip or ''}{viewer}{key}{server_time}{minutes}{stream}".encode()).digest()).decode()
+    signature = f"server_time={server_time}&hash_value={hash_value}&validminutes={minutes}"
+    if signed_stream:
+        signature += f"&strm_len={len(stream)}"
+    signature += f"&id={viewer}" + ("&checkip=true" if ip else "")
+    url = "http://nimble:8081/live/stream/playlist.m3u8"
+    expected = f"{url}?wmsAuthSign={base64.b64encode(signature.encode()).decode()}"
+    assert sign("nimble", key, url, ip=ip, ttl=minutes * 60, user=viewer,
+                options=("ppv=on", f"signed_stream={'on' if signed_stream else 'off'}")) == expected
+
+
 @pytest.mark.parametrize("algorithm", ["sha256", "sha1", "md5"])
 @pytest.mark.parametrize("token_type", ["acl", "url"])
 @pytest.mark.parametrize("ip", [None, "203.0.113.7"])
@@ -203,23 +226,23 @@ PLAYLIST = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-
 SEGMENT = bytes([0x47]) + bytes(187)   # one MPEG-TS packet
 
 
-@pytest.fixture(scope="module")
-def nginx(tmp_path_factory):
+def start_nginx(root: Path, streams: tuple[str, ...], conf_text: str):
+    """nginx in the foreground on loopback with `conf_text`, serving PLAYLIST and SEGMENT under
+    each of `streams`; returns (process, base URL, http session) once it answers."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).is_file():
         pytest.fail("nginx is not installed (scripts/test.sh installs nginx-light)")
-    root = tmp_path_factory.mktemp("nginx")
-    for sub in ("tmp", "www/vod/ch1", "www/live/ch1", "www/live/ch2"):
+    for sub in ("tmp",) + tuple(f"www/{d}" for d in streams):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    for d in ("vod/ch1", "live/ch1", "live/ch2"):
+    for d in streams:
         (root / "www" / d / "index.m3u8").write_text(PLAYLIST)
         (root / "www" / d / "seg0.ts").write_bytes(SEGMENT)
-    port = free_port()
     conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=root, port=port, secret=NGINX_SECRET))
+    conf.write_text(conf_text)
     proc = subprocess.Popen([binary, "-p", str(root), "-e", str(root / "error.log"), "-c", str(conf)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             preexec_fn=_die_with_parent)
+    port = re.search(r"listen 127\.0\.0\.1:(\d+);", conf_text)[1]
     base = f"http://127.0.0.1:{port}"
     http = http_session()
     deadline = time.monotonic() + 15
@@ -235,7 +258,10 @@ def nginx(tmp_path_factory):
                 proc.kill()
                 pytest.fail("nginx did not start listening within 15 s")
             time.sleep(0.1)
-    yield base, http
+    return proc, base, http
+
+
+def stop_nginx(proc, http) -> None:
     http.close()
     proc.send_signal(signal.SIGQUIT)   # graceful stop
     try:
@@ -243,6 +269,15 @@ def nginx(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def nginx(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nginx")
+    conf = NGINX_CONF.format(dir=root, port=free_port(), secret=NGINX_SECRET)
+    proc, base, http = start_nginx(root, ("vod/ch1", "live/ch1", "live/ch2"), conf)
+    yield base, http
+    stop_nginx(proc, http)
 
 
 def live(url: str, **kw) -> str:
@@ -291,3 +326,135 @@ def test_nginx_directory_token_covers_hls_segments(nginx):
     assert segment.status_code == 200 and segment.content == SEGMENT
     # The token is for ch1's directory only.
     assert http.get(f"{base}/live/ch2/index.m3u8?{query}", timeout=10).status_code == 403
+
+
+# ------------------------------------------------- nginx auth_request ---
+
+AUTH_CONF = """
+daemon off;
+master_process off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log info;
+events {{ worker_connections 64; }}
+http {{
+    log_format tvms '$remote_addr "$request" $status reason=$tvms_reason';
+    access_log {dir}/access.log tvms;
+    client_body_temp_path {dir}/tmp/body;
+    proxy_temp_path {dir}/tmp/proxy;
+    fastcgi_temp_path {dir}/tmp/fastcgi;
+    uwsgi_temp_path {dir}/tmp/uwsgi;
+    scgi_temp_path {dir}/tmp/scgi;
+    types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir}/www;
+        set $tvms_reason "";
+        # The configuration docs/DELIVERY.md gives operators, with this run's callback URL.
+        location /cb/ {{
+            auth_request /_tvms_auth;
+            auth_request_set $tvms_reason $upstream_http_x_tvms_reason;
+        }}
+        location = /_tvms_auth {{
+            internal;
+            proxy_pass {callback};
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header X-Real-IP $remote_addr;
+        }}
+    }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def auth_nginx(server, tmp_path_factory):
+    """A streaming server (kind nginx) with its callback turned on in the console, a channel of
+    token type `callback` served by this nginx in the demo's Basic package, and the demo
+    subscriber playing it; nginx asks TVMS through auth_request."""
+    t = tag()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    console = console_session(server)
+
+    def csrf(page: str) -> str:
+        return re.search(r'name="_csrf" value="([^"]+)"', console.get(page).text)[1]
+
+    name = f"E2E auth_request {t}"
+    r = console.post("/cms/transcoders", {"_csrf": csrf("/cms/transcoders/new"), "name": name, "kind": "nginx", "baseURL": base,
+                                          "dvrDepthDays": "0", "archiveForm": "query", "archiveStartParam": "start", "archiveEndParam": "end",
+                                          "enabled": "on", "callbackEnabled": "on"})
+    assert r.status_code == 200, f"adding the server: {r.status_code} {r.headers.get('Location')}"
+    key = re.search(r"tvms_cb_[A-Za-z0-9_-]{43}", r.text)[0]
+    assert f"/stream-auth/nginx/{key}" in r.text
+    server_id = re.search(r'href="/cms/transcoders/(\d+)"', r.text)[1]
+
+    with http_session() as api:
+        login = api.post(server.url("/api/v1/auth/login"), json={"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "tokenName": "e2e-cb"},
+                         timeout=HTTP_TIMEOUT)
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        deployments = api.get(server.url("/api/v1/deployments"), headers=headers, timeout=HTTP_TIMEOUT).json()
+        rows = deployments if isinstance(deployments, list) else next(v for v in deployments.values() if isinstance(v, list))
+        d = next(x["id"] for x in rows if x.get("cmsService") == DEMO_CMS)
+        stream = f"cb/e2e{t}"
+        ch = api.post(server.url(f"/api/v1/deployments/{d}/channels"), headers=headers, timeout=HTTP_TIMEOUT,
+                      json={"number": 70000 + int(t, 16) % 9000, "name": f"E2E Callback {t}", "hlsUrl": f"{base}/{stream}/index.m3u8",
+                            "tokenType": "callback"})
+        assert ch.status_code == 201, ch.text
+        channel = ch.json()["id"]
+        packages = api.get(server.url(f"/api/v1/deployments/{d}/packages?kind=channel"), headers=headers, timeout=HTTP_TIMEOUT).json()
+        prow = packages if isinstance(packages, list) else next(v for v in packages.values() if isinstance(v, list))
+        basic = next(x["id"] for x in prow if x["name"] == "Basic")
+        added = api.post(server.url(f"/api/v1/deployments/{d}/packages/{basic}/items"), headers=headers, timeout=HTTP_TIMEOUT,
+                         json={"items": [channel]})
+        assert added.status_code == 200, added.text
+
+        root = tmp_path_factory.mktemp("nginx-auth")
+        conf = AUTH_CONF.format(dir=root, port=port, callback=server.url(f"/stream-auth/nginx/{key}"))
+        proc, _, http = start_nginx(root, (stream, "cb/other"), conf)
+        try:
+            device = api.post(server.url("/api/client/v1/auth/login"), timeout=HTTP_TIMEOUT,
+                              json={"service": DEMO_CRM, "login": "demoviewer", "password": "demo1234",
+                                    "device": {"uid": f"e2e-cb-{t}", "type": "androidtv"}})
+            assert device.status_code == 201, device.text
+            bearer = {"Authorization": f"Bearer {device.json()['token']}"}
+            play = api.post(server.url("/api/client/v1/play"), headers=bearer, timeout=HTTP_TIMEOUT,
+                            json={"kind": "live", "item": f"channel:{channel}"})
+            assert play.status_code == 200, play.text
+            grant = play.json()
+            yield {"base": base, "http": http, "url": grant["url"], "stream": stream, "playback": grant["playbackID"], "bearer": bearer,
+                   "server": server, "root": root}
+        finally:
+            stop_nginx(proc, http)
+            api.delete(server.url(f"/api/v1/deployments/{d}/channels/{channel}"), headers=headers, timeout=HTTP_TIMEOUT)
+            console.post(f"/cms/transcoders/{server_id}/delete", {"_csrf": csrf(f"/cms/transcoders/{server_id}/delete")})
+
+
+def test_auth_request_lets_the_ticketed_playback_through(auth_nginx):
+    s = auth_nginx
+    url, http = s["url"], s["http"]
+    assert url.startswith(f"{s['base']}/{s['stream']}/index.m3u8?token=t1."), url
+    playlist = http.get(url, timeout=10)
+    assert playlist.status_code == 200 and playlist.text == PLAYLIST, (playlist.status_code, (s["root"] / "error.log").read_text()[-2000:])
+    ticket = url.split("token=", 1)[1]
+    segment = http.get(f"{s['base']}/{s['stream']}/seg0.ts?token={ticket}", timeout=10)
+    assert segment.status_code == 200 and segment.content == SEGMENT
+
+
+def test_auth_request_refuses_without_ticket_other_stream_and_forgery(auth_nginx):
+    s = auth_nginx
+    base, http, ticket = s["base"], s["http"], s["url"].split("token=", 1)[1]
+    assert http.get(f"{base}/{s['stream']}/index.m3u8", timeout=10).status_code == 401
+    assert http.get(f"{base}/cb/other/index.m3u8?token={ticket}", timeout=10).status_code == 403
+    flipped = ticket[:-1] + ("A" if ticket[-1] != "A" else "B")
+    assert http.get(f"{base}/{s['stream']}/index.m3u8?token={flipped}", timeout=10).status_code == 403
+    log = (s["root"] / "access.log").read_text()
+    assert "reason=no_ticket" in log and "reason=wrong_stream" in log and "reason=bad_ticket" in log, log
+
+
+def test_auth_request_refuses_a_stopped_playback(auth_nginx):
+    s = auth_nginx
+    stop = s["http"].post(s["server"].url(f"/api/client/v1/play/{s['playback']}/stop"), headers=s["bearer"], timeout=HTTP_TIMEOUT)
+    assert stop.status_code == 204
+    assert s["http"].get(s["url"], timeout=10).status_code == 403
+    assert "reason=playback_ended" in (s["root"] / "access.log").read_text()

@@ -23,7 +23,7 @@ struct TokenSignCommand: AsyncCommand {
         @Option(name: "ttl", help: "Lifetime in seconds (default 3600)") var ttl: Int?
         @Option(name: "now", help: "Unix time to sign at (default: the current time)") var now: Int?
         @Option(name: "param", help: "Token query parameter name (default per scheme: token, wmsAuthSign, hdnts)") var param: String?
-        @Option(name: "user", help: "User or session id (Flussonic user_id, Akamai id)") var user: String?
+        @Option(name: "user", help: "User or session id (Flussonic user_id, Akamai id, Nimble pay-per-view id with --option ppv=on)") var user: String?
         @Option(name: "option", help: "Scheme option key=value; repeat for several (see docs/DELIVERY.md)") var option: String?
     }
 

@@ -163,6 +163,10 @@ public struct StreamTokenOptions: Codable, Equatable, Sendable {
         public var validMinutes: Int?
         /// Bind the token to the stream (`app/stream`, from the URL path) as well.
         public var signedStream = false
+        /// Pay-per-view: the `userID` given to `sign` is hashed (after the IP) and sent as `id=`,
+        /// the viewer id Nimble reports to the pay-per-view handler (and `checkip=true` when the
+        /// link is bound to the client IP), as Softvelum's pay-per-view signatures do.
+        public var payPerView = false
         public init() {}
     }
 
@@ -223,6 +227,7 @@ public struct StreamTokenOptions: Codable, Equatable, Sendable {
             case (.wowza, let k) where k.hasPrefix("param."): wowza.customParameters[String(k.dropFirst(6))] = value
             case (.nimble, "valid_minutes"): if let v = int() { nimble.validMinutes = v }
             case (.nimble, "signed_stream"): if let v = bool() { nimble.signedStream = v }
+            case (.nimble, "ppv"): if let v = bool() { nimble.payPerView = v }
             case (.akamai, "algorithm"): if let v = choice(AkamaiAlgorithm.self, "sha256, sha1, md5") { akamai.algorithm = v }
             case (.akamai, "type"): if let v = choice(AkamaiTokenType.self, "acl, url") { akamai.tokenType = v }
             case (.akamai, "acl"): akamai.acl = value
@@ -256,8 +261,8 @@ public enum StreamSigner {
             if let given = clientIP?.trimmingCharacters(in: .whitespaces), !given.isEmpty { ip = given }
             else { errors.add("clientIP", "is required: the setting binds links to the client IP") }
         }
-        if let userID, userID.isEmpty || (setting.scheme == .akamai && userID.contains("~")) {
-            errors.add("userID", "must be non-empty (and without '~' for Akamai)")
+        if let userID, userID.isEmpty || (setting.scheme == .akamai && userID.contains("~")) || (setting.scheme == .nimble && userID.contains("&")) {
+            errors.add("userID", "must be non-empty (and without '~' for Akamai, '&' for Nimble)")
         }
         try errors.throwIfAny()
 
@@ -316,10 +321,15 @@ public enum StreamSigner {
             let minutes = o.validMinutes ?? (setting.lifetimeSeconds + 59) / 60
             let serverTime = nimbleServerTime(start)
             let stream = o.signedStream ? directory(of: parts.decodedPath).trimmingPrefix("/") : ""
-            let text = ip + secret + serverTime + String(minutes) + stream
+            let id = o.payPerView ? (userID ?? "") : ""
+            let text = ip + id + secret + serverTime + String(minutes) + stream
             let hash = Data(Insecure.MD5.hash(data: Data(text.utf8))).base64EncodedString()
             var signature = "server_time=\(serverTime)&hash_value=\(hash)&validminutes=\(minutes)"
             if o.signedStream { signature += "&strm_len=\(stream.utf8.count)" }
+            if o.payPerView && !id.isEmpty {
+                signature += "&id=\(id)"
+                if setting.bindClientIP { signature += "&checkip=true" }
+            }
             added = [(param, Data(signature.utf8).base64EncodedString())]
 
         case .akamai:

@@ -30,6 +30,13 @@ public struct SecretBox: Sendable {
 
     public static func generateKeyText() -> String { SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() } }
 
+    /// A key for one purpose derived from the installation key (HKDF-SHA256), for MACs that
+    /// every node must produce and check alike (stream tickets) without storing another secret.
+    public func derivedKey(purpose: String) throws -> SymmetricKey {
+        guard let key else { throw Failure(description: "No secrets key is configured (TVMS_SECRETS_KEY)") }
+        return HKDF<SHA256>.deriveKey(inputKeyMaterial: key, salt: Data("tvms-derived-key".utf8), info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     public func seal(_ plaintext: String) throws -> String {
         guard let key else { throw Failure(description: "No secrets key is configured (TVMS_SECRETS_KEY)") }
         let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)

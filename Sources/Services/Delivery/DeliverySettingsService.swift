@@ -69,6 +69,7 @@ public enum DeliverySettingsService {
         let t = id == nil ? TranscoderModel() : try await transcoder(env, actor: actor, deploymentID: deploymentID, id: id!)
         if id == nil {
             t.deploymentID = deploymentID; t.status = "unknown"; t.statusDetail = ""; t.apiSecretSealed = ""; t.apiSecretHint = ""
+            t.callbackEnabled = false; t.callbackKeyDigest = ""; t.callbackKeyHint = ""; t.ppvTokenSealed = ""; t.ppvTokenHint = ""
         }
         t.name = name; t.kind = i.kind; t.baseURL = i.baseURL.trimmingCharacters(in: .whitespaces); t.apiURL = i.apiURL.trimmingCharacters(in: .whitespaces)
         t.apiUser = i.apiUser.trimmingCharacters(in: .whitespaces); t.dvrDepthDays = i.dvrDepthDays; t.archiveForm = i.archiveForm

@@ -164,7 +164,12 @@ public enum PlaybackService {
                                                   queryNames: (transcoder.archiveStartParam, transcoder.archiveEndParam)) }
         }
         var expiresAt: Date? = nil
-        if playable.tokenType != "none" {
+        // Callback token types get a TVMS ticket instead of a signature (StreamCallbackService).
+        if let ticketed = try await StreamCallbackService.ticketed(env, urls: urls, tokenType: playable.tokenType, context: ctx,
+                                                                   item: playable.ref.description, kind: r.kind.rawValue, ip: ip) {
+            urls = ticketed.urls
+            expiresAt = ticketed.expiresAt
+        } else if playable.tokenType != "none" {
             let tokenType = playable.tokenType
             let signer: StreamTokenSetting? = try await env.hot.get("token:\(ctx.deploymentID):\(tokenType)", now: env.now) {
                 guard let setting = try await TokenSettingModel.query(on: env.db).filter(\.$deploymentID == ctx.deploymentID)

@@ -147,8 +147,9 @@ public struct Scheduler: Sendable {
     }
 }
 
-/// Hourly housekeeping: old throttle windows, schedule slots, succeeded jobs and business-API
-/// idempotency keys past their 24 hours; jobs abandoned by a node that died.
+/// Hourly housekeeping: old throttle windows, schedule slots, succeeded jobs, business-API
+/// idempotency keys past their 24 hours, counted Nimble pay-per-view syncs older than a day;
+/// jobs abandoned by a node that died.
 public enum MaintenanceJob {
     public static let kind = "platform.maintenance"
 
@@ -164,6 +165,8 @@ public enum MaintenanceJob {
                 .where("finished_at", .lessThan, now.addingTimeInterval(-30 * 86_400)).run()
             try await db.sql.delete(from: APIIdempotencyModel.schema)
                 .where("created_at", .lessThan, now.addingTimeInterval(-IdempotencyStore.lifetime)).run()
+            try await db.sql.delete(from: StreamCallbackSyncModel.schema)
+                .where("received_at", .lessThan, now.addingTimeInterval(-86_400)).run()
         }
         let stale = try await JobQueue.requeueStale(env, staleAfter: 3600)
         return "requeued \(stale) stale job(s)"

@@ -29,6 +29,16 @@ public final class TranscoderModel: Model, @unchecked Sendable {
     @Field(key: "status_detail") public var statusDetail: String
     @OptionalField(key: "checked_at") public var checkedAt: Date?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+    // Callback adapters (docs/DELIVERY.md): the server asks TVMS whether a viewer may play.
+    /// Whether the server's callback URL answers; off = every call is refused.
+    @Field(key: "callback_enabled") public var callbackEnabled: Bool
+    /// SHA-256 digest of the secret key in the callback URL (`tvms_cb_…`), shown once.
+    @Field(key: "callback_key_digest") public var callbackKeyDigest: String
+    @Field(key: "callback_key_hint") public var callbackKeyHint: String
+    /// WMSPanel's push-API token (Nimble pay-per-view), sealed: it checks the sync's `Signature`
+    /// and makes the answer's `Solution`. Empty = not checked.
+    @Field(key: "ppv_token_sealed") public var ppvTokenSealed: String
+    @Field(key: "ppv_token_hint") public var ppvTokenHint: String
     public init() {}
 }
 
@@ -167,6 +177,21 @@ public final class PlaybackSessionModel: Model, @unchecked Sendable {
     @Field(key: "started_at") public var startedAt: Date
     @Field(key: "last_seen_at") public var lastSeenAt: Date
     @OptionalField(key: "ended_at") public var endedAt: Date?
+    /// Viewing time the streaming server reported (Nimble pay-per-view), whole seconds; nil
+    /// when no server reported any.
+    @OptionalField(key: "viewed_seconds") public var viewedSeconds: Int64?
+    public init() {}
+}
+
+/// A Nimble pay-per-view sync already counted (digest of its body), so a retried POST does not
+/// add its viewing time twice. Kept a day.
+public final class StreamCallbackSyncModel: Model, @unchecked Sendable {
+    public static let schema = "stream_callback_syncs"
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    @Field(key: "deployment_id") public var deploymentID: UUID
+    @Field(key: "transcoder_id") public var transcoderID: Int
+    @Field(key: "sync_digest") public var syncDigest: String
+    @Field(key: "received_at") public var receivedAt: Date
     public init() {}
 }
 

@@ -171,6 +171,7 @@ public enum StorageMigrations {
         M0016_CreateEPG(),
         M0017_AddEPGSourcePriority(),
         M0018_CreateDelivery(),
+        M0019_AddStreamCallbacks(),
         M0020_CreateSubscriberAccess(),
     ]
 }

@@ -95,7 +95,8 @@ enum ChannelsController {
     }
 
     static let tokenLabels = ["none": "None", "akamai_legacy": "Akamai Legacy Token", "akamai": "Akamai Token", "flussonic": "Flussonic Token", "wowza": "Wowza SecureToken",
-                              "nimble": "Nimble WMSAuth", "nginx_secure_link": "nginx secure_link", "cloudfront": "CloudFront signed URL"]
+                              "nimble": "Nimble WMSAuth", "nginx_secure_link": "nginx secure_link", "cloudfront": "CloudFront signed URL",
+                              "callback": "TVMS ticket (Flussonic auth backend, nginx auth_request)", "nimble_ppv": "Nimble WMSAuth with pay-per-view"]
 
     static func form(_ f: ChannelForm, action: String, heading: String, submit: String, hasLogo: Bool, ppv: PPVFields, ppvValues: [String: String] = [:]) -> FormVM {
         func opts(_ values: [String], _ selected: String?, _ label: (String) -> String = { $0 }) -> [FieldOption] {

@@ -24,7 +24,7 @@ enum DeliverySettingsPages {
         .nginx: [("expression", "$secure_link_expires$uri$remote_addr $secret"), ("hash_param", "st"), ("expires_param", "e"), ("scope", "path | directory")],
         .flussonic: [("salt", "fixed salt, no '-'"), ("stream", "stream name to hash"), ("hash_path", "on | off"), ("start_leeway", "300")],
         .wowza: [("prefix", "wowzatoken"), ("algorithm", "sha256 | sha384 | sha512"), ("param.NAME", "a custom public parameter")],
-        .nimble: [("valid_minutes", "minutes"), ("signed_stream", "on | off")],
+        .nimble: [("valid_minutes", "minutes"), ("signed_stream", "on | off"), ("ppv", "on | off: the user id as pay-per-view id")],
         .akamai: [("algorithm", "sha256 | sha1 | md5"), ("type", "acl | url"), ("acl", "/live/*"), ("salt", "salt"), ("session_id", "id")],
     ]
 
@@ -89,6 +89,7 @@ enum DeliverySettingsPages {
             } ?? [KeyValue(key: "Status", value: "not configured: channels and items with this token type are played unsigned until it is", mono: false)]
             sections.append(Section(title: ChannelsController.tokenLabels[type] ?? type, details: details, form: form))
         }
+        sections.append(try await ticketSection(ctx, failed: failed))
         let vm = SectionsVM(heading: "Token Settings",
                             intro: "How stream addresses are signed for each token type a channel or item can use (docs/DELIVERY.md describes each scheme and its edge configuration). Secrets are write-only.",
                             buttons: [Button(label: "BuyDRM", href: "/cms/settings/drm/buydrm", primary: false), Button(label: "Irdeto", href: "/cms/settings/drm/irdeto", primary: false)],
@@ -99,6 +100,7 @@ enum DeliverySettingsPages {
     static func saveToken(_ req: Request) async throws -> Response {
         let ctx = try await req.cms()
         let type = try req.parameters.require("type")
+        if type == StreamCallbackService.ticketTokenType { return try await saveTicket(req, ctx) }
         guard DeliverySettingsService.signedTokenTypes.contains(type) else { throw DomainError.notFound("The token type") }
         var f = try req.content.decode(TokenForm.self)
         do {
@@ -117,6 +119,50 @@ enum DeliverySettingsPages {
         } catch let e as DomainError where e.kind == .invalid {
             f.secret = nil
             return try await renderTokens(req, ctx, failed: (type, f, onForm(e)))
+        }
+    }
+
+    // MARK: TVMS tickets (callback adapters)
+
+    /// The ticket's block: no secret (the key derives from the installation key), lifetime,
+    /// IP binding and the query parameter; stored as the token setting of type `callback`.
+    static func ticketSection(_ ctx: CRMContext, failed: (type: String, form: TokenForm, error: DomainError)?) async throws -> Section {
+        let type = StreamCallbackService.ticketTokenType
+        let s = try await StreamCallbackService.ticketSetting(ctx.env, deploymentID: ctx.deploymentID)
+        let f = failed?.type == type ? failed!.form
+            : TokenForm(secret: nil, lifetimeSeconds: String(s.lifetimeSeconds), bindIP: s.bindIP ? "on" : nil,
+                        options: s.parameter == "token" ? "" : "param=\(s.parameter)", enabled: s.enabled ? "on" : nil)
+        var form = FormVM(heading: "", intro: nil, action: "/cms/settings/tokens/\(type)", fields: [
+            Field("lifetimeSeconds", "Ticket lifetime (seconds)", type: "number", value: f.lifetimeSeconds ?? "3600",
+                  help: "60 s to 7 days: how long a ticket may open a new session. A session that is running goes on while its playback is live."),
+            Field("bindIP", "Bind tickets to the client IP", type: "checkbox", value: f.bindIP ?? ""),
+            Field("options", "Options", type: "textarea", value: f.options ?? "",
+                  help: "param=NAME: the query parameter the ticket travels in (default token; Flussonic reads only token)."),
+            Field("enabled", "Enabled", type: "checkbox", value: f.enabled ?? ""),
+        ], submitLabel: "Save TVMS ticket", cancelHref: nil, formError: nil)
+        if let failed, failed.type == type { form.apply(failed.error) }
+        return Section(title: ChannelsController.tokenLabels[type] ?? type,
+                       intro: "Items with this token type get ?\(s.parameter)=<ticket>; the streaming server asks TVMS about it through its callback URL (CMS › Transcoders › a server). Items with Nimble WMSAuth with pay-per-view use the Nimble WMSAuth setting above with the ticket as the viewer id.",
+                       details: [KeyValue(key: "Status", value: s.enabled ? "on" : "off: playback of items with this token type is refused", mono: false),
+                                 KeyValue(key: "Secret", value: "none to set: tickets are signed with a key derived from the installation key", mono: false)],
+                       form: form)
+    }
+
+    static func saveTicket(_ req: Request, _ ctx: CRMContext) async throws -> Response {
+        var f = try req.content.decode(TokenForm.self)
+        f.secret = nil
+        do {
+            var errors = FieldErrors()
+            let options = DeliverySettingsService.parseOptions(f.options ?? "")
+            if let unknown = options.keys.sorted().first(where: { $0 != "param" }) { errors.add("options", "“\(unknown)” is not an option of TVMS tickets (only param)") }
+            let lifetime = DeliveryConsole.int(f.lifetimeSeconds, "lifetimeSeconds", empty: 3600, into: &errors)
+            try errors.throwIfAny()
+            try await StreamCallbackService.saveTicketSetting(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, setting: .init(
+                lifetimeSeconds: lifetime, bindIP: Bool(checkbox: f.bindIP), parameter: options["param"] ?? "token", enabled: Bool(checkbox: f.enabled)))
+            req.flash(.success, "TVMS ticket saved.")
+            return req.redirect(to: "/cms/settings/tokens", redirectType: .normal)
+        } catch let e as DomainError where e.kind == .invalid {
+            return try await renderTokens(req, ctx, failed: (StreamCallbackService.ticketTokenType, f, e))
         }
     }
 

@@ -63,6 +63,8 @@ enum TranscodersController {
         t.post(":id", "test", use: test)
         t.get(":id", "delete", use: confirmDelete)
         t.post(":id", "delete", use: delete)
+        t.get(":id", "callback", "rotate", use: confirmRotateCallback)
+        t.post(":id", "callback", "rotate", use: rotateCallback)
 
         let c = t.grouped("cdn")
         c.get(use: cdnList)
@@ -105,15 +107,18 @@ enum TranscodersController {
     struct ServerForm: Content {
         var name: String?; var kind: String?; var baseURL: String?; var apiURL: String?; var apiUser: String?; var apiSecret: String?
         var dvrDepthDays: String?; var archiveForm: String?; var archiveStartParam: String?; var archiveEndParam: String?; var enabled: String?
+        /// Callback adapters: on/off, and WMSPanel's push-API token for Nimble pay-per-view (write-only).
+        var callbackEnabled: String?; var ppvToken: String?; var clearPPVToken: String?
     }
 
     static func formOf(_ t: TranscoderModel) -> ServerForm {
         ServerForm(name: t.name, kind: t.kind, baseURL: t.baseURL, apiURL: t.apiURL, apiUser: t.apiUser, apiSecret: nil, dvrDepthDays: String(t.dvrDepthDays),
-                   archiveForm: t.archiveForm, archiveStartParam: t.archiveStartParam, archiveEndParam: t.archiveEndParam, enabled: t.enabled ? "on" : nil)
+                   archiveForm: t.archiveForm, archiveStartParam: t.archiveStartParam, archiveEndParam: t.archiveEndParam, enabled: t.enabled ? "on" : nil,
+                   callbackEnabled: t.callbackEnabled ? "on" : nil)
     }
 
     /// The password field is never filled back: the stored secret is sealed and only its hint is shown.
-    static func serverForm(_ f: ServerForm, hint: String, action: String, submit: String) -> FormVM {
+    static func serverForm(_ f: ServerForm, hint: String, ppvHint: String = "", action: String, submit: String) -> FormVM {
         FormVM(heading: "", intro: nil, action: action, fields: [
             Field("name", "Name", value: f.name ?? "", required: true),
             Field("kind", "Kind", type: "select", options: DeliveryConsole.options(DeliverySettingsService.transcoderKinds, f.kind ?? "flussonic") { DeliveryConsole.transcoderKindLabels[$0] ?? $0 }),
@@ -128,6 +133,12 @@ enum TranscodersController {
             Field("archiveStartParam", "Start parameter name", value: f.archiveStartParam ?? "start", help: "Only for the query-parameter form."),
             Field("archiveEndParam", "End parameter name", value: f.archiveEndParam ?? "end"),
             Field("enabled", "Enabled", type: "checkbox", value: f.enabled ?? ""),
+            Field("callbackEnabled", "Authorise playback by callback", type: "checkbox", value: f.callbackEnabled ?? "",
+                  help: "The server asks TVMS whether a viewer may play (Flussonic auth backend, Nimble pay-per-view, nginx auth_request) for items with the token type TVMS ticket or Nimble pay-per-view. Turning it on shows the callback URL once."),
+            Field("ppvToken", "WMSPanel push API token", type: "password",
+                  help: ppvHint.isEmpty ? "Nimble pay-per-view only, optional: the token set in WMSPanel's Push API tab; TVMS then checks each sync's signature and answers with the solution. Stored sealed."
+                      : "A token ending in \(ppvHint) is stored. Leave empty to keep it.", autocomplete: "new-password"),
+            Field("clearPPVToken", "Remove the stored WMSPanel token", type: "checkbox", value: f.clearPPVToken ?? ""),
         ], submitLabel: submit, cancelHref: "/cms/transcoders", formError: nil)
     }
 
@@ -139,8 +150,54 @@ enum TranscodersController {
         i.dvrDepthDays = DeliveryConsole.int(f.dvrDepthDays, "dvrDepthDays", empty: 0, into: &errors)
         i.archiveForm = f.archiveForm ?? ""; i.archiveStartParam = (f.archiveStartParam ?? "").trimmingCharacters(in: .whitespaces)
         i.archiveEndParam = (f.archiveEndParam ?? "").trimmingCharacters(in: .whitespaces); i.enabled = Bool(checkbox: f.enabled)
+        if (f.ppvToken ?? "").count > 200 { errors.add("ppvToken", "is at most 200 characters") }
         try errors.throwIfAny()
         return i
+    }
+
+    /// Turns the callback on or off and stores the WMSPanel token as the form says; when the
+    /// callback was turned on now, the answer is the page that shows its URL (once).
+    static func applyCallback(_ req: Request, _ ctx: CRMContext, server t: TranscoderModel, form f: ServerForm) async throws -> Response? {
+        guard let key = try await StreamCallbackService.configure(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, transcoderID: t.id!,
+                                                                  enabled: Bool(checkbox: f.callbackEnabled), ppvToken: f.ppvToken,
+                                                                  clearPPVToken: Bool(checkbox: f.clearPPVToken)) else { return nil }
+        return try await showCallbackKey(req, server: t, key: key, heading: "Callback URL of \(t.name)")
+    }
+
+    /// The callback URLs with the new key, shown this once (only a hint is kept).
+    static func showCallbackKey(_ req: Request, server t: TranscoderModel, key: String, heading: String) async throws -> Response {
+        let urls = StreamCallbackService.CallbackURLs(base: SettingsController.baseURL(req), key: key)
+        let response = try await Layout.render(req, "secret", title: heading, SecretVM(
+            heading: heading,
+            message: "Copy the URL for this server's kind into its configuration now: the key is shown only this once (TVMS keeps a digest). docs/DELIVERY.md shows each configuration.",
+            secret: key,
+            details: [KeyValue(key: "Flussonic (on_play)", value: "on_play \(urls.flussonic);", mono: true),
+                      KeyValue(key: "Nimble pay-per-view handler URL", value: urls.nimble, mono: true),
+                      KeyValue(key: "nginx auth_request (proxy_pass)", value: "proxy_pass \(urls.nginx);", mono: true)],
+            continueHref: "/cms/transcoders/\(t.id!)"))
+        response.headers.cacheControl = .init(noStore: true)
+        return response
+    }
+
+    static func confirmRotateCallback(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let t = try await DeliverySettingsService.transcoder(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        return try await Layout.render(req, "confirm", title: "Rotate callback key", ConfirmVM(
+            heading: "Rotate the callback key of \(t.name)?",
+            message: "The current callback URL stops working at once (on other TVMS nodes within 30 seconds): every viewer is refused until the new URL is in the server's configuration.",
+            action: "/cms/transcoders/\(t.id!)/callback/rotate", buttonLabel: "Rotate key", cancelHref: "/cms/transcoders/\(t.id!)"))
+    }
+
+    static func rotateCallback(_ req: Request) async throws -> Response {
+        let ctx = try await req.cms()
+        let t = try await DeliverySettingsService.transcoder(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
+        do {
+            let key = try await StreamCallbackService.rotateKey(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, transcoderID: t.id!)
+            return try await showCallbackKey(req, server: t, key: key, heading: "New callback URL of \(t.name)")
+        } catch let e as DomainError where e.code == "callback_off" {
+            req.flash(.error, e.message)
+            return req.redirect(to: "/cms/transcoders/\(t.id!)", redirectType: .normal)
+        }
     }
 
     static func newForm(_ req: Request) async throws -> Response {
@@ -159,6 +216,15 @@ enum TranscodersController {
             ], actions: [RowAction(label: "Test now", href: nil, postTo: "/cms/transcoders/\(t.id!)/test", danger: false),
                          RowAction(label: "History", href: "/cms/transcoders/health/transcoder/\(t.id!)", postTo: nil, danger: false),
                          RowAction(label: "Delete transcoder", href: "/cms/transcoders/\(t.id!)/delete", postTo: nil, danger: true)]))
+            let hidden = StreamCallbackService.CallbackURLs(base: SettingsController.baseURL(req), key: "tvms_cb_" + t.callbackKeyHint)
+            sections.append(Section(title: "Playback callback", details: t.callbackEnabled ? [
+                KeyValue(key: "Status", value: "on: the server may ask TVMS about viewers", mono: false),
+                KeyValue(key: "Flussonic (on_play)", value: hidden.flussonic, mono: true),
+                KeyValue(key: "Nimble pay-per-view handler", value: hidden.nimble, mono: true),
+                KeyValue(key: "nginx auth_request", value: hidden.nginx, mono: true),
+                KeyValue(key: "WMSPanel token", value: t.ppvTokenHint.isEmpty ? "not set (syncs are not signature-checked)" : t.ppvTokenHint, mono: false),
+            ] : [KeyValue(key: "Status", value: "off: tick “Authorise playback by callback” below to get the callback URL", mono: false)],
+            actions: t.callbackEnabled ? [RowAction(label: "Rotate callback key", href: "/cms/transcoders/\(t.id!)/callback/rotate", postTo: nil, danger: true)] : []))
         }
         sections.append(Section(title: t == nil ? nil : "Settings", form: form))
         let vm = SectionsVM(heading: title, intro: nil, buttons: [DeliveryConsole.buttons[0]], tabs: [], sections: sections)
@@ -171,10 +237,11 @@ enum TranscodersController {
         do {
             let t = try await DeliverySettingsService.saveTranscoder(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: nil, input: try input(f))
             req.flash(.success, "\(t.name) added. Test it, then map channels to it under FLS Mapping.")
+            if let shown = try await applyCallback(req, ctx, server: t, form: f) { return shown }
             return req.redirect(to: "/cms/transcoders", redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid {
             var f = f
-            f.apiSecret = nil
+            f.apiSecret = nil; f.ppvToken = nil
             var vm = serverForm(f, hint: "", action: "/cms/transcoders", submit: "Add transcoder")
             vm.apply(e)
             return try await renderServer(req, title: "Add a transcoder", server: nil, form: vm, status: .unprocessableEntity)
@@ -185,7 +252,7 @@ enum TranscodersController {
         let ctx = try await req.cms()
         let t = try await DeliverySettingsService.transcoder(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: try req.parameters.require("id", as: Int.self))
         return try await renderServer(req, title: "Transcoder — \(t.name)", server: t,
-                                      form: serverForm(formOf(t), hint: t.apiSecretHint, action: "/cms/transcoders/\(t.id!)", submit: "Save transcoder"))
+                                      form: serverForm(formOf(t), hint: t.apiSecretHint, ppvHint: t.ppvTokenHint, action: "/cms/transcoders/\(t.id!)", submit: "Save transcoder"))
     }
 
     static func update(_ req: Request) async throws -> Response {
@@ -195,11 +262,12 @@ enum TranscodersController {
         do {
             let saved = try await DeliverySettingsService.saveTranscoder(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: t.id!, input: try input(f))
             req.flash(.success, "\(saved.name) saved." + ((f.apiSecret ?? "").isEmpty ? "" : " The new API password is stored."))
+            if let shown = try await applyCallback(req, ctx, server: saved, form: f) { return shown }
             return req.redirect(to: "/cms/transcoders", redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid {
             var f = f
-            f.apiSecret = nil
-            var vm = serverForm(f, hint: t.apiSecretHint, action: "/cms/transcoders/\(t.id!)", submit: "Save transcoder")
+            f.apiSecret = nil; f.ppvToken = nil
+            var vm = serverForm(f, hint: t.apiSecretHint, ppvHint: t.ppvTokenHint, action: "/cms/transcoders/\(t.id!)", submit: "Save transcoder")
             vm.apply(e)
             return try await renderServer(req, title: "Transcoder — \(t.name)", server: t, form: vm, status: .unprocessableEntity)
         }
