@@ -13,7 +13,8 @@ import Vapor
 // request (measured on playback authorisation, docs/BENCHMARKS.md). Must come before any async
 // code runs. Blocking work never runs on these threads: bcrypt is short and the EPG import's
 // parser and SQLite writer have their own threads.
-let executorTakenOver = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+let executorTakenOver = ProcessInfo.processInfo.environment["TVMS_NIO_EXECUTOR"] == "off"
+    ? false : NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 var env = try Environment.detect()
 let config = AppConfig.fromEnvironment()
 if config.logFormat == "json" {

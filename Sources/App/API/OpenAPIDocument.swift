@@ -80,7 +80,7 @@ enum OpenAPIDocument {
         let launch: [String: Any] = ["type": "object", "additionalProperties": ["type": "string"], "description": "android, apple, smarttv, web → package id, URL or app scheme"]
         let channelProps: [String: [String: Any]] = [
             "number": integer, "name": string(), "hlsUrl": string("HLS (.m3u8) for Apple and KaiOS"), "dashUrl": string("DASH (.mpd)"), "fallbackUrl": string(),
-            "tokenType": string("none, akamai_legacy, akamai, flussonic, wowza, nimble, nginx_secure_link, cloudfront, callback, nimble_ppv"), "drm": string("none, buydrm, irdeto"),
+            "tokenType": string("none, akamai, flussonic, wowza, nimble, nginx_secure_link, callback, nimble_ppv"), "drm": string("none, buydrm, irdeto"),
             "ageRating": integer, "parental": boolean, "tags": strings(), "genres": strings(), "catchupDays": integer, "recordingAllowed": boolean,
             "vastUrl": string(), "preroll": boolean, "overlay": boolean, "ticker": boolean, "pinned": boolean, "enabled": boolean, "provider": string(),
             "notes": string(), "ppvRuleId": nullableInt(), "prices": prices]

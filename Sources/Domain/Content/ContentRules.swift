@@ -21,7 +21,7 @@ public enum ChannelRules {
     /// How a playback URL is protected; delivery signs URLs accordingly.
     /// `callback` and `nimble_ppv` carry a TVMS ticket that the streaming server checks by calling
     /// TVMS (Flussonic auth backend, nginx auth_request; Nimble pay-per-view) instead of a signature.
-    public static let tokenTypes = ["none", "akamai_legacy", "akamai", "flussonic", "wowza", "nimble", "nginx_secure_link", "cloudfront", "callback", "nimble_ppv"]
+    public static let tokenTypes = ["none", "akamai", "flussonic", "wowza", "nimble", "nginx_secure_link", "callback", "nimble_ppv"]
     public static let drms = ["none", "buydrm", "irdeto"]
     /// Age ratings offered in the console (0 = for everyone).
     public static let ageRatings = [0, 6, 9, 12, 14, 16, 18]

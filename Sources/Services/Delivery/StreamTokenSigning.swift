@@ -4,8 +4,8 @@ import Foundation
 /// The bridge between a deployment's stored token settings (one per item token type, options as
 /// `key=value` lines) and the pure `StreamSigner`.
 public enum StreamTokenSigning {
-    /// The item token types TVMS can sign, and the scheme each one uses. `akamai_legacy` and
-    /// `cloudfront` are item choices without a signer yet (docs/DELIVERY.md).
+    /// The item token types TVMS signs, and the scheme each one uses (`callback` and
+    /// `nimble_ppv` are handled by StreamCallbackService).
     public static let schemes: [String: StreamTokenScheme] = [
         "nginx_secure_link": .nginx, "flussonic": .flussonic, "wowza": .wowza, "nimble": .nimble, "akamai": .akamai,
     ]

@@ -52,7 +52,7 @@ public final class ChannelModel: Model, @unchecked Sendable {
     /// DASH for the other platforms.
     @Field(key: "dash_url") public var dashURL: String
     @Field(key: "fallback_url") public var fallbackURL: String
-    /// none, akamai_legacy, akamai, flussonic, … (delivery signs playback URLs with it)
+    /// none, akamai, flussonic, wowza, … (`ContentRules.tokenTypes`): delivery signs playback URLs with it.
     @Field(key: "token_type") public var tokenType: String
     /// none, buydrm, irdeto
     @Field(key: "drm") public var drm: String

@@ -94,8 +94,8 @@ enum ChannelsController {
         var logo: File?; var removeLogo: String?; var ppvRuleID: String?
     }
 
-    static let tokenLabels = ["none": "None", "akamai_legacy": "Akamai Legacy Token", "akamai": "Akamai Token", "flussonic": "Flussonic Token", "wowza": "Wowza SecureToken",
-                              "nimble": "Nimble WMSAuth", "nginx_secure_link": "nginx secure_link", "cloudfront": "CloudFront signed URL",
+    static let tokenLabels = ["none": "None", "akamai": "Akamai Token", "flussonic": "Flussonic Token", "wowza": "Wowza SecureToken",
+                              "nimble": "Nimble WMSAuth", "nginx_secure_link": "nginx secure_link",
                               "callback": "TVMS ticket (Flussonic auth backend, nginx auth_request)", "nimble_ppv": "Nimble WMSAuth with pay-per-view"]
 
     static func form(_ f: ChannelForm, action: String, heading: String, submit: String, hasLogo: Bool, ppv: PPVFields, ppvValues: [String: String] = [:]) -> FormVM {
