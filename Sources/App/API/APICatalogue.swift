@@ -15,10 +15,12 @@ struct APIEndpoint: Sendable {
     var requestSchema: String? = nil
     var responseStatus: Int = 200
     var responseSchema: String?
+    /// The API the components are under: REST v1, or the subscriber API (`/api/client/v1/`).
+    var basePath: String = "/api/v1/"
 
     /// OpenAPI style path: /api/v1/deployments/{id}
     var openAPIPath: String {
-        "/api/v1/" + components.map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 }.joined(separator: "/")
+        basePath + components.map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 }.joined(separator: "/")
     }
 }
 

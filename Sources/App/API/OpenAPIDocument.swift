@@ -3,7 +3,9 @@ import Vapor
 
 /// Builds the OpenAPI 3.1 document of REST v1 from the catalogue and the schema table below.
 enum OpenAPIDocument {
-    static func build(_ endpoints: [APIEndpoint], serverURL: String) -> [String: Any] {
+    /// `info`, `schemas` and `moreErrors` let another API (the subscriber API) use the same builder.
+    static func build(_ endpoints: [APIEndpoint], serverURL: String, info: [String: Any]? = nil, schemas: [String: Any]? = nil,
+                      moreErrors: [(String, String)] = []) -> [String: Any] {
         var paths: [String: [String: Any]] = [:]
         for e in endpoints {
             var op: [String: Any] = ["summary": e.summary, "tags": [e.tag],
@@ -23,7 +25,7 @@ enum OpenAPIDocument {
                 responses[String(e.responseStatus)] = ["description": "Success, no content"]
             }
             for (code, text) in [("400", "Malformed request"), ("401", "Missing, unknown, revoked or expired token"), ("403", "Role does not allow this"),
-                                 ("404", "Not found or not in your deployments"), ("409", "Conflicts with current state"), ("422", "Validation failed; see error.fields")] {
+                                 ("404", "Not found or not in your deployments"), ("409", "Conflicts with current state"), ("422", "Validation failed; see error.fields")] + moreErrors {
                 if code == "401" && !e.authenticated { continue }
                 responses[code] = ["description": text, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
             }
@@ -33,12 +35,12 @@ enum OpenAPIDocument {
         }
         return [
             "openapi": "3.1.0",
-            "info": ["title": "TVMS REST API", "version": "1",
+            "info": info ?? ["title": "TVMS REST API", "version": "1",
                      "description": "Operator API of TVMS. Authenticate with `Authorization: Bearer <token>`; create tokens on the console's My account page or with POST /api/v1/auth/login. Lists use cursor pagination: pass `nextCursor` back as `cursor`."],
             "servers": [["url": serverURL]],
             "security": [["bearer": [String]()]],
             "paths": paths,
-            "components": ["securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]], "schemas": schemas],
+            "components": ["securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]], "schemas": schemas ?? Self.schemas],
         ]
     }
 

@@ -23,6 +23,7 @@ enum ClientPlaybackController {
         signedIn.delete("recordings", ":recordingId", use: deleteRecording)
         ClientAccountController.register(client, signedIn: signedIn)
         ClientCatalogueController.register(signedIn)
+        ClientPersonalAPI.register(app)
     }
 
     struct LoginBody: Content {
@@ -64,6 +65,7 @@ enum ClientPlaybackController {
         var start: Date?
         var stop: Date?
         var pin: String?
+        var profileId: Int?
     }
 
     static func play(_ req: Request) async throws -> Response {
@@ -77,7 +79,7 @@ enum ClientPlaybackController {
             ref = r
         }
         let grant = try await PlaybackService.authorise(req.serviceEnvironment, context: req.device,
-                                                        request: .init(kind: kind, item: ref, recordingID: b.recordingId, start: b.start, stop: b.stop, pin: b.pin),
+                                                        request: .init(kind: kind, item: ref, recordingID: b.recordingId, start: b.start, stop: b.stop, pin: b.pin, profileID: b.profileId),
                                                         ip: ip(req))
         return try ClientJSON.response(grant)
     }

@@ -236,6 +236,7 @@ public enum CustomerService {
         c.renewalInterval = max(1, input.renewalInterval)
         c.walletBalance = 0
         c.parentalPINDigest = ""
+        c.parentalMaxRating = 18
         c.pinFailures = 0
         c.loginFailures = 0
         if !c.startFromFirstLogin {

@@ -25,8 +25,10 @@ public enum PlaybackService {
         public var start: Date?
         public var stop: Date?
         public var pin: String?
-        public init(kind: Kind, item: ContentRef? = nil, recordingID: Int? = nil, start: Date? = nil, stop: Date? = nil, pin: String? = nil) {
-            self.kind = kind; self.item = item; self.recordingID = recordingID; self.start = start; self.stop = stop; self.pin = pin
+        /// The profile watching (subscriber API): items above its age limit are refused.
+        public var profileID: Int?
+        public init(kind: Kind, item: ContentRef? = nil, recordingID: Int? = nil, start: Date? = nil, stop: Date? = nil, pin: String? = nil, profileID: Int? = nil) {
+            self.kind = kind; self.item = item; self.recordingID = recordingID; self.start = start; self.stop = stop; self.pin = pin; self.profileID = profileID
         }
     }
 
@@ -125,6 +127,10 @@ public enum PlaybackService {
         case .notServed(let status): throw refused("not_served", "The subscription is \(status.rawValue).")
         case .notInPackages: throw refused("not_entitled", "This item is not in the subscription. It may be offered as pay-per-view.")
         case .disabledItem: throw refused("unavailable", "This item is not available now.", .conflict)
+        }
+        // The profile's age limit refuses (`profile_restricted`); the account's own limit asks for the PIN.
+        if try await ProfileService.playbackCheck(env, context: ctx, customer: customer, profileID: r.profileID, ref: playable.ref, channel: playable.channel) {
+            playable.parental = true
         }
         if playable.parental {
             guard let pin = r.pin else { throw refused("parental_pin_required", "This item is age-restricted: enter the parental PIN.") }

@@ -169,6 +169,9 @@ public final class CustomerModel: Model, @unchecked Sendable {
     @Field(key: "wallet_balance") public var walletBalance: Int64
     /// Digest of the parental PIN (`ParentalPIN.digest`); empty = the default PIN 0000.
     @Field(key: "parental_pin_digest") public var parentalPINDigest: String
+    /// Items rated above this ask for the parental PIN; 18 = only the built-in rule (18+ or
+    /// marked parental). Set by the subscriber (`PUT /api/client/v1/me/parental`).
+    @Field(key: "parental_max_rating") public var parentalMaxRating: Int
     /// Wrong parental PINs / device-login passwords in a row, and the lock they caused.
     @Field(key: "pin_failures") public var pinFailures: Int
     @OptionalField(key: "pin_locked_until") public var pinLockedUntil: Date?
@@ -240,5 +243,7 @@ public final class CustomerMessageModel: Model, @unchecked Sendable {
     @Field(key: "subject") public var subject: String
     @Field(key: "body") public var body: String
     @OptionalField(key: "read_at") public var readAt: Date?
+    /// Set when the customer deleted the message in an app: hidden there, kept in the CRM.
+    @OptionalField(key: "hidden_at") public var hiddenAt: Date?
     public init() {}
 }

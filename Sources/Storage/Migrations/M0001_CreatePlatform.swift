@@ -173,5 +173,6 @@ public enum StorageMigrations {
         M0018_CreateDelivery(),
         M0019_AddStreamCallbacks(),
         M0020_CreateSubscriberAccess(),
+        M0021_CreateSubscriberPersonal(),
     ]
 }

@@ -272,7 +272,7 @@ enum CustomersController {
     // MARK: Details
 
     static let tabs: [(String, String)] = [("information", "Information"), ("subscription", "Subscription"), ("content", "Content"), ("devices", "Devices"),
-                                           ("wallet", "Wallet"), ("messages", "Messages"), ("logs", "Logs")]
+                                           ("wallet", "Wallet"), ("messages", "Messages"), ("profiles", "Profiles & reports"), ("logs", "Logs")]
 
     static func details(_ req: Request) async throws -> Response {
         try await renderDetails(req, tab: req.query[String.self, at: "tab"] ?? "information", forms: [:])
@@ -374,10 +374,12 @@ enum CustomersController {
             let list = try await CustomerService.messages(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id)
             sections.append(Section(title: "Messages", intro: "Shown on the Messages screen of the customer's apps.",
                                     table: .simple(["Sent", "Subject", "Message", "Read"], list.map { m in
-                                        Row(cells: [Cell(ctx.dates.string(m.at)), Cell(m.subject), Cell(m.body), Cell(m.readAt.map { ctx.dates.string($0) } ?? "not yet")], actions: [])
+                                        Row(cells: [Cell(ctx.dates.string(m.at)), Cell(m.subject), Cell(m.body), Cell((m.readAt.map { ctx.dates.string($0) } ?? "not yet") + (m.hiddenAt == nil ? "" : " · deleted in the app"))], actions: [])
                                     }, empty: "No message sent."),
                                     form: forms["message"] ?? FormVM(heading: "", intro: nil, action: "\(base)/message", fields: [
                                         Field("subject", "Subject", required: true), Field("body", "Message", type: "textarea", required: true)], submitLabel: "Send message", cancelHref: nil, formError: nil)))
+        case "profiles":
+            sections += try await CustomerPersonalSections.sections(ctx, customerID: id)
         case "logs":
             let records = try await AuditRecordModel.query(on: req.db).filter(\.$entityType == "customer").filter(\.$entityID == String(id))
                 .filter(\.$deploymentID == ctx.deploymentID).sort(\.$id, .descending).limit(200).all()
