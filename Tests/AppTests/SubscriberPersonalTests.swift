@@ -48,7 +48,7 @@ import Domain
             if let rule, let price { m.ppvRuleID = rule; m.prices = ["EUR": price] }
             return try await VoDService.save(env, actor: actor, deploymentID: d, id: nil, input: m).id!
         }
-        let family = try await movie("Family Film", age: 6), teen = try await movie("Teen Drama", age: 16)
+        let family = try await movie("Family Film", age: 6), teen = try await movie("Teen Drama", age: 14)
         let drama = try await movie("Slow Drama", age: 12), extra = try await movie("Extra Feature", age: 0)
         let rule = try await PPVService.saveRule(env, actor: actor, deploymentID: d, section: .movie, id: nil, name: "Rent 48h", unit: "hours", count: 48)
         let premiere = try await movie("Premiere Personal", age: 12, rule: rule.id!, price: 399)
@@ -158,13 +158,13 @@ import Domain
                 return try await request(app, .POST, "/api/client/v1/play", token: a, json: "{" + fields.joined(separator: ",") + "}")
             }
 
-            // 18+ is refused outright in a kids profile (no PIN can open it); a 16 film too.
+            // 18+ is refused outright in a kids profile (no PIN can open it); a 14 film too.
             let adult = try await play("channel:\(f.adultChannel)", profile: kids, pin: "0000")
             #expect(try adult.status == .forbidden && (code(adult)) == "profile_restricted", "\(adult.body.string)")
             #expect(try code(try await play("movie:\(f.teen)", profile: kids)) == "profile_restricted")
             #expect(try await play("movie:\(f.family)", profile: kids).status == .ok, "a 6 film plays in a kids profile")
             #expect(try await play("channel:\(f.news)", profile: kids).status == .ok, "an unrated channel too")
-            // The main profile: the built-in rule asks the PIN for 18+, a 16 film plays freely.
+            // The main profile: the built-in rule asks the PIN for 18+ (the CMS marks 16+ parental), a 14 film plays freely.
             #expect(try code(try await play("channel:\(f.adultChannel)", profile: main)) == "parental_pin_required")
             #expect(try await play("channel:\(f.adultChannel)", profile: main, pin: "0000").status == .ok)
             #expect(try await play("movie:\(f.teen)", profile: main).status == .ok)
