@@ -107,6 +107,8 @@ import Testing
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect((parsed["a"] as? [String: Any])?["x"] as? String == "quote \" backslash \\ slash / tab \t nl \n ctl \u{01} é 🎬")
         #expect(try CanonicalJSON.encode(doc) == bytes)
-        #expect(throws: CanonicalJSON.Unsupported.self) { try CanonicalJSON.encode(["when": Date()]) }
+        // Instants are written as ISO 8601 UTC; other Foundation types are refused.
+        #expect(String(decoding: try CanonicalJSON.encode(["when": Date(timeIntervalSince1970: 1_795_600_000)]), as: UTF8.self) == #"{"when":"2026-11-25T09:46:40Z"}"#)
+        #expect(throws: CanonicalJSON.Unsupported.self) { try CanonicalJSON.encode(["where": URL(string: "https://example.net")!]) }
     }
 }
