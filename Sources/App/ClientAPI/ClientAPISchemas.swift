@@ -8,7 +8,62 @@ enum ClientAPISchemas {
     typealias O = OpenAPIDocument
 
     static var all: [String: Any] {
-        personal.merging(["Error": O.platformSchemas["Error"]!]) { a, _ in a }
+        personal.merging(access) { a, _ in a }.merging(["Error": O.platformSchemas["Error"]!]) { a, _ in a }
+    }
+
+    /// Sign-in, account, devices, playback, recordings and the catalogue. Catalogue answers are
+    /// documented by their top-level fields; the items are described in docs/CLIENT-API.md.
+    static var access: [String: Any] {
+        let device = O.object(["uid": O.string("The device's stable id"), "type": O.string("Platform, e.g. android, ios, tizen, webos, mag, chrome"),
+                               "model": O.string(), "appVersion": O.string()], required: ["uid", "type"])
+        func listOf(_ key: String, _ what: String, more: [String: [String: Any]] = [:]) -> [String: Any] {
+            O.object([key: ["type": "array", "description": what, "items": anyObject]].merging(more) { a, _ in a }, required: [key])
+        }
+        return [
+            "DeviceInfo": device,
+            "LoginRequest": O.object(["service": O.string("The Service ID"), "login": O.string(), "password": O.string(), "device": O.ref("DeviceInfo")],
+                                     required: ["service", "login", "password", "device"]),
+            "MACLogin": O.object(["service": O.string(), "mac": O.string("00:1A:79:12:34:56"), "device": O.ref("DeviceInfo")], required: ["service", "mac", "device"]),
+            "Session": O.object(["token": O.string("Send as Authorization: Bearer"), "expiresAt": date(), "customerId": O.integer, "deviceId": O.integer],
+                                required: ["token", "expiresAt", "customerId", "deviceId"]),
+            "ActivationStart": O.object(["service": O.string(), "device": O.ref("DeviceInfo")], required: ["service", "device"]),
+            "ActivationStarted": O.object(["code": O.string("ABCD-EFGH, shown on the TV"), "pollToken": O.string("Secret to the TV"),
+                                           "verifyURL": O.string("Where to confirm in a browser"), "expiresAt": date(), "interval": O.integer],
+                                          required: ["code", "pollToken", "verifyURL", "expiresAt", "interval"]),
+            "ActivationPoll": O.object(["pollToken": O.string()], required: ["pollToken"]),
+            "ActivationConfirm": O.object(["code": O.string()], required: ["code"]),
+            "Bootstrap": O.object(["service": O.string(), "timeZone": O.string(), "languages": ["type": "array", "items": O.string()],
+                                   "branding": anyObject, "support": anyObject, "authMethods": ["type": "array", "items": O.string()],
+                                   "activation": anyObject, "api": O.string()], required: ["service", "authMethods"]),
+            "Me": O.object(["id": O.integer, "login": O.string(), "firstName": O.string(), "lastName": O.string(), "status": O.string(),
+                            "startsAt": date(nullable: true), "expiresAt": date(nullable: true), "wallet": O.string(), "currency": O.string(),
+                            "parentalPINSet": O.boolean, "product": anyObject, "extraPackages": ["type": "array", "items": O.integer]],
+                           required: ["id", "login", "status", "product"]),
+            "Device": O.object(["id": O.integer, "type": O.string(), "model": O.string(), "appVersion": O.string(), "lastSeenAt": date(nullable: true),
+                                "holdsPlaceUntil": date(nullable: true), "linked": O.boolean, "current": O.boolean], required: ["id", "type", "linked", "current"]),
+            "DeviceList": O.object(["devices": array(of: "Device")], required: ["devices"]),
+            "DeviceHeartbeat": O.object(["holdsPlaceUntil": date()], required: ["holdsPlaceUntil"]),
+            "PlayRequest": O.object(["kind": ["type": "string", "enum": PlaybackService.Kind.allCases.map(\.rawValue)],
+                                     "item": O.string("channel:3 for live and catch-up; movie:12, episode:40, song:7, lesson:5"),
+                                     "recordingId": O.integer, "start": date(), "stop": date(), "pin": O.string("The parental PIN for restricted items"),
+                                     "profileId": O.integer], required: ["kind"]),
+            "Grant": O.object(["playbackID": O.integer, "kind": O.string(), "item": O.string(), "format": O.string("hls, dash or mp4"),
+                               "url": O.string("Signed for this viewer"), "backups": ["type": "array", "items": O.string()], "expiresAt": date(nullable: true),
+                               "drm": anyObject, "ads": anyObject], required: ["playbackID", "url", "backups", "format"]),
+            "RecordingRequest": O.object(["channelId": O.integer, "start": date(), "stop": date(), "title": O.string()], required: ["channelId", "start", "stop"]),
+            "Recording": O.object(["id": O.integer, "channelId": O.integer, "title": O.string(), "start": date(), "stop": date(),
+                                   "state": ["type": "string", "enum": ["scheduled", "recording", "done", "failed"]], "failure": O.string(nullable: true)],
+                                  required: ["id", "channelId", "start", "stop", "state"]),
+            "RecordingList": O.object(["recordings": array(of: "Recording"), "quota": anyObject], required: ["recordings", "quota"]),
+            "ChannelList": listOf("channels", "Channels by number", more: ["groups": ["type": "array", "items": anyObject]]),
+            "Guide": listOf("channels", "Per channel: id, number, programmes", more: ["from": date(), "to": date()]),
+            "NowNext": listOf("channels", "Per channel: id, number, now, next", more: ["at": date()]),
+            "VoDPage": listOf("items", "Items of the section", more: ["section": O.string(), "next": nullableInt("Pass as after for the next page")]),
+            "VoDItem": O.object(["id": O.integer, "kind": O.string(), "title": O.string(), "access": O.string("open, ppv or locked"),
+                                 "children": ["type": "array", "items": anyObject], "ppv": anyObject], required: ["id", "kind", "title", "access"]),
+            "SearchResult": listOf("items", "On-demand items", more: ["channels": ["type": "array", "items": anyObject], "query": O.string()]),
+            "Home": listOf("rails", "Rails: id, title, kind, items"),
+        ]
     }
 
     static func array(of item: String) -> [String: Any] { ["type": "array", "items": O.ref(item)] }

@@ -9,16 +9,21 @@ import Vapor
 /// sign-in methods besides the password (MAC of a linked box, activation code), the account,
 /// and the devices that use it.
 enum ClientAccountController {
-    static func register(_ client: any RoutesBuilder, signedIn: any RoutesBuilder) {
-        client.get("bootstrap", use: bootstrap)
-        client.post("auth", "mac", use: macLogin)
-        client.post("auth", "activation-code", use: startActivation)
-        client.post("auth", "activation-code", "poll", use: pollActivation)
-        signedIn.post("auth", "activation-code", "confirm", use: confirmActivation)
-        signedIn.get("me", use: me)
-        signedIn.get("devices", use: devices)
-        signedIn.delete("devices", ":deviceId", use: removeDevice)
-        signedIn.post("devices", "heartbeat", use: heartbeat)
+    static func register(open: ClientAPIRoutes, signedIn: ClientAPIRoutes) {
+        let tag = "Way in and account"
+        open.add(.GET, ["bootstrap"], "Before sign-in: the operator behind a service id or an app hostname, its branding and sign-in methods", tag,
+                 query: [("service", "The Service ID"), ("host", "The app's hostname (a reseller domain mapping)")], response: "Bootstrap", use: bootstrap)
+        open.add(.POST, ["auth", "mac"], "Sign in a set-top box the operator linked by its MAC address", tag, body: "MACLogin", status: 201, response: "Session", use: macLogin)
+        open.add(.POST, ["auth", "activation-code"], "Start a sign-in by code: the TV shows the code and polls", tag, body: "ActivationStart", status: 201,
+                 response: "ActivationStarted", use: startActivation)
+        open.add(.POST, ["auth", "activation-code", "poll"], "The TV's poll: 202 pending, then 201 with its session once", tag, body: "ActivationPoll", status: 201,
+                 response: "Session", use: pollActivation)
+        signedIn.add(.POST, ["auth", "activation-code", "confirm"], "Confirm a TV's code for this customer (from a phone)", tag, body: "ActivationConfirm", status: 204,
+                     use: confirmActivation)
+        signedIn.add(.GET, ["me"], "The account, its product and live extra packages", tag, response: "Me", use: me)
+        signedIn.add(.GET, ["devices"], "The devices that use the account", tag, response: "DeviceList", use: devices)
+        signedIn.add(.DELETE, ["devices", ":deviceId"], "Sign a device out for good and free its place", tag, status: 204, use: removeDevice)
+        signedIn.add(.POST, ["devices", "heartbeat"], "Keep this device's place and session fresh", tag, response: "DeviceHeartbeat", use: heartbeat)
     }
 
     /// The operator behind a service id (the apps' Service ID) or an app hostname (a reseller's
@@ -119,10 +124,10 @@ enum ClientAccountController {
 
     struct ConfirmBody: Content { var code: String }
 
-    static func confirmActivation(_ req: Request) async throws -> HTTPStatus {
+    static func confirmActivation(_ req: Request) async throws -> Response {
         let b = try ClientJSON.decode(ConfirmBody.self, from: req)
         try await ActivationCodeService.confirm(req.serviceEnvironment, context: req.device, code: b.code)
-        return .noContent
+        return ClientAPI.noContent()
     }
 
     static func me(_ req: Request) async throws -> Response {
@@ -135,10 +140,10 @@ enum ClientAccountController {
         try ClientJSON.response(DeviceList(devices: try await SubscriberAccountService.devices(req.serviceEnvironment, context: req.device)))
     }
 
-    static func removeDevice(_ req: Request) async throws -> HTTPStatus {
+    static func removeDevice(_ req: Request) async throws -> Response {
         guard let id = req.parameters.get("deviceId", as: Int.self) else { throw DomainError.notFound("The device") }
         try await SubscriberAccountService.removeDevice(req.serviceEnvironment, context: req.device, deviceID: id)
-        return .noContent
+        return ClientAPI.noContent()
     }
 
     struct Heartbeat: Content { var holdsPlaceUntil: Date }

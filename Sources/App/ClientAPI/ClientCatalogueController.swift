@@ -8,14 +8,19 @@ import Vapor
 /// The catalogue as the signed-in customer sees it (issue 9): channels with groups, the guide
 /// and now/next, on-demand sections and items, search and the home rails.
 enum ClientCatalogueController {
-    static func register(_ signedIn: any RoutesBuilder) {
-        signedIn.get("channels", use: channels)
-        signedIn.get("epg", use: guide)
-        signedIn.get("epg", "now-next", use: nowNext)
-        signedIn.get("vod", ":section", use: section)
-        signedIn.get("vod", "items", ":itemId", use: item)
-        signedIn.get("search", use: search)
-        signedIn.get("home", use: home)
+    static func register(_ api: ClientAPIRoutes) {
+        let tag = "Catalogue"
+        let channels = ("channels", "Channel ids separated by commas; default all")
+        api.add(.GET, ["channels"], "The customer's channels by number, with UI groups", tag, response: "ChannelList", use: self.channels)
+        api.add(.GET, ["epg"], "The guide of the customer's channels", tag,
+                query: [("date", "A day in the operator's time zone, YYYY-MM-DD"), ("from", "ISO 8601 instant"), ("to", "ISO 8601 instant; at most 15 days after from"), channels],
+                response: "Guide", use: guide)
+        api.add(.GET, ["epg", "now-next"], "What is on now and next", tag, query: [channels], response: "NowNext", use: nowNext)
+        api.add(.GET, ["vod", ":section"], "One page of movies, series, music, courses or apps", tag,
+                query: [("genre", "Only this genre"), ("after", "The previous page's next"), ("limit", "1 to 200, default 60")], response: "VoDPage", use: section)
+        api.add(.GET, ["vod", "items", ":itemId"], "One item with its children, access and pay-per-view offer", tag, response: "VoDItem", use: item)
+        api.add(.GET, ["search"], "Channels and on-demand items by title, actor or director", tag, query: [("q", "2 to 100 characters")], response: "SearchResult", use: search)
+        api.add(.GET, ["home"], "The home screen's rails", tag, response: "Home", use: home)
     }
 
     /// JSON values written canonically; private to the device (it says what this customer may

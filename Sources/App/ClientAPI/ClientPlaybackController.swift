@@ -12,17 +12,22 @@ import Vapor
 enum ClientPlaybackController {
     static func register(_ app: Application) {
         let client = app.grouped("api", "client", "v1")
-        client.post("auth", "login", use: login)
-        let signedIn = client.grouped(DeviceSessionMiddleware())
-        signedIn.post("auth", "logout", use: logout)
-        signedIn.post("play", use: play)
-        signedIn.post("play", ":playbackId", "heartbeat", use: heartbeat)
-        signedIn.post("play", ":playbackId", "stop", use: stop)
-        signedIn.get("recordings", use: recordings)
-        signedIn.post("recordings", use: record)
-        signedIn.delete("recordings", ":recordingId", use: deleteRecording)
-        ClientAccountController.register(client, signedIn: signedIn)
-        ClientCatalogueController.register(signedIn)
+        let catalogue = app.clientAPICatalogue
+        let open = ClientAPIRoutes(builder: client, catalogue: catalogue)
+        let api = ClientAPIRoutes(builder: client.grouped(DeviceSessionMiddleware()), catalogue: catalogue)
+        let tag = "Sign-in and playback"
+        open.add(.POST, ["auth", "login"], "Sign a device in with the login id and password", tag, body: "LoginRequest", status: 201, response: "Session", use: login)
+        api.add(.POST, ["auth", "logout"], "Sign this device out (its playbacks end)", tag, status: 204, use: logout)
+        api.add(.POST, ["play"], "Signed addresses, DRM data and ad flags for live, catch-up, a recording or an on-demand item", tag,
+                body: "PlayRequest", response: "Grant", use: play)
+        api.add(.POST, ["play", ":playbackId", "heartbeat"], "Keep a playback counted for the stream limit", tag, status: 204, use: heartbeat)
+        api.add(.POST, ["play", ":playbackId", "stop"], "End a playback", tag, status: 204, use: stop)
+        let pvr = "Recordings"
+        api.add(.GET, ["recordings"], "Cloud-PVR recordings and the quota", pvr, response: "RecordingList", use: recordings)
+        api.add(.POST, ["recordings"], "Schedule a recording by programme times", pvr, body: "RecordingRequest", status: 201, response: "Recording", use: record)
+        api.add(.DELETE, ["recordings", ":recordingId"], "Delete a recording", pvr, status: 204, use: deleteRecording)
+        ClientAccountController.register(open: open, signedIn: api)
+        ClientCatalogueController.register(api)
         ClientPersonalAPI.register(app)
     }
 
@@ -53,9 +58,9 @@ enum ClientPlaybackController {
                                                   customerId: ctx.customerID, deviceId: ctx.deviceID), status: .created)
     }
 
-    static func logout(_ req: Request) async throws -> HTTPStatus {
+    static func logout(_ req: Request) async throws -> Response {
         try await DeviceSessionService.logout(req.serviceEnvironment, context: req.device)
-        return .noContent
+        return ClientAPI.noContent()
     }
 
     struct PlayBody: Content {
@@ -89,14 +94,14 @@ enum ClientPlaybackController {
         return id
     }
 
-    static func heartbeat(_ req: Request) async throws -> HTTPStatus {
+    static func heartbeat(_ req: Request) async throws -> Response {
         try await PlaybackService.heartbeat(req.serviceEnvironment, context: req.device, playbackID: try playbackID(req))
-        return .noContent
+        return ClientAPI.noContent()
     }
 
-    static func stop(_ req: Request) async throws -> HTTPStatus {
+    static func stop(_ req: Request) async throws -> Response {
         try await PlaybackService.stop(req.serviceEnvironment, context: req.device, playbackID: try playbackID(req))
-        return .noContent
+        return ClientAPI.noContent()
     }
 
     struct RecordingOut: Content {
@@ -108,10 +113,10 @@ enum ClientPlaybackController {
 
     struct RecordingList: Content { var recordings: [RecordingOut]; var quota: RecordingService.Quota }
 
-    static func recordings(_ req: Request) async throws -> RecordingList {
+    static func recordings(_ req: Request) async throws -> Response {
         let env = req.serviceEnvironment
-        return RecordingList(recordings: try await RecordingService.list(env, customerID: req.device.customerID).map(RecordingOut.init),
-                             quota: try await RecordingService.quota(env, customerID: req.device.customerID))
+        return try ClientJSON.response(RecordingList(recordings: try await RecordingService.list(env, customerID: req.device.customerID).map(RecordingOut.init),
+                                                       quota: try await RecordingService.quota(env, customerID: req.device.customerID)))
     }
 
     struct RecordBody: Content { var channelId: Int; var start: Date; var stop: Date; var title: String? }
@@ -122,10 +127,10 @@ enum ClientPlaybackController {
         return try ClientJSON.response(RecordingOut(r), status: .created)
     }
 
-    static func deleteRecording(_ req: Request) async throws -> HTTPStatus {
+    static func deleteRecording(_ req: Request) async throws -> Response {
         guard let id = req.parameters.get("recordingId", as: Int.self) else { throw DomainError.notFound("The recording") }
         try await RecordingService.delete(req.serviceEnvironment, context: req.device, id: id)
-        return .noContent
+        return ClientAPI.noContent()
     }
 }
 
