@@ -169,6 +169,14 @@ import Domain
             var h = HTTPHeaders(); h.bearerAuthorization = .init(token: tv); h.add(name: .ifNoneMatch, value: etag)
             #expect(try await app.testing().sendRequest(.GET, "/api/client/v1/channels", headers: h).status == .notModified)
 
+            // A kids profile sees neither the 18+ channel nor anything above its age limit.
+            let kids = try await p.request(app, .POST, "/api/client/v1/profiles", token: tv, json: #"{"name":"Kids","kids":true}"#)
+            #expect(kids.status == .created, "\(kids.body.string)")
+            let kidsID = try #require(try body(kids)["id"] as? Int)
+            let kidsList = try body(try await p.request(app, .GET, "/api/client/v1/channels?profileId=\(kidsID)", token: tv))["channels"] as? [[String: Any]]
+            #expect(Set(kidsList?.compactMap { $0["id"] as? Int } ?? []) == [f.news, f.stale])
+            #expect(try await p.request(app, .GET, "/api/client/v1/channels?profileId=999999", token: tv).status == .notFound)
+
             let films = try body(try await p.request(app, .GET, "/api/client/v1/vod/movies", token: tv))
             #expect((films["items"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Protected Film"])
             let seriesPage = try body(try await p.request(app, .GET, "/api/client/v1/vod/series?limit=1", token: tv))

@@ -12,6 +12,24 @@ public enum SubscriberCatalogue {
     public static let pageSize = 60
     public static let maxPageSize = 200
 
+    /// Who is watching: a profile's age limit (kids profiles never see items marked parental).
+    /// `.everyone` for requests without a profile.
+    public struct Viewer: Sendable {
+        public var kids: Bool
+        public var maxRating: Int?
+        public static let everyone = Viewer(kids: false, maxRating: nil)
+        public init(kids: Bool, maxRating: Int?) { self.kids = kids; self.maxRating = maxRating }
+        func allows(ageRating: Int, parental: Bool) -> Bool { ProfileRules.allows(kids: kids, maxRating: maxRating, ageRating: ageRating, parental: parental) }
+        var limit: Int? { ProfileRules.ratingLimit(kids: kids, maxRating: maxRating) }
+    }
+
+    /// The viewer of a profile of the signed-in customer (404 for anyone else's).
+    public static func viewer(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, profileID: Int?) async throws -> Viewer {
+        guard let profileID else { return .everyone }
+        let p = try await ProfileService.find(env, context: ctx, id: profileID)
+        return Viewer(kids: p.kids, maxRating: p.maxRating)
+    }
+
     static func customer(_ env: ServiceEnvironment, _ ctx: DeviceSessionService.Context) async throws -> CustomerModel {
         guard let c = try await CustomerModel.find(ctx.customerID, on: env.db), c.deletedAt == nil else { throw DomainError.notFound("The account") }
         return c
@@ -34,14 +52,14 @@ public enum SubscriberCatalogue {
     }
 
     /// The customer's channels by number: granted ones, and those sold by pay-per-view.
-    public static func channels(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context) async throws -> ChannelView {
+    public static func channels(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, viewer: Viewer = .everyone) async throws -> ChannelView {
         let c = try await customer(env, ctx)
         let granted = Set(try await Entitlements.grantedIDs(env, customer: c, kind: .channel))
         let bought = try await purchases(env, customerID: c.id!)
         let all = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == ctx.deploymentID).filter(\.$enabled == true).sort(\.$number).all()
         var access: [Int: String] = [:]
         var out: [ChannelModel] = []
-        for ch in all {
+        for ch in all where viewer.allows(ageRating: ch.ageRating, parental: ch.parental) {
             let id = ch.id!
             if granted.contains(id) { access[id] = "subscription" }
             else if bought.contains(ContentRef.channel(id).description) { access[id] = "purchased" }
@@ -62,8 +80,8 @@ public enum SubscriberCatalogue {
         return out
     }
 
-    public static func channelsJSON(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context) async throws -> [String: Any] {
-        let view = try await channels(env, context: ctx)
+    public static func channelsJSON(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, viewer: Viewer = .everyone) async throws -> [String: Any] {
+        let view = try await channels(env, context: ctx, viewer: viewer)
         let ids = Set(view.channels.compactMap(\.id))
         let mappings = try await StreamMappingModel.query(on: env.db).filter(\.$deploymentID == ctx.deploymentID).all()
         let status = Dictionary(mappings.map { ($0.channelID, $0.status) }, uniquingKeysWith: { a, _ in a })
@@ -86,9 +104,10 @@ public enum SubscriberCatalogue {
     }
 
     /// The guide of the customer's channels (or some of them) in [from, to), with catch-up flags.
-    public static func guide(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, ids: [Int], from: Date, to: Date) async throws -> [String: Any] {
+    public static func guide(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, ids: [Int], from: Date, to: Date,
+                             viewer: Viewer = .everyone) async throws -> [String: Any] {
         guard to > from, to.timeIntervalSince(from) <= EPGOutput.maxWindow else { throw DomainError.validation(["to": "the window must be positive and at most 15 days"]) }
-        let channels = try selected(try await channels(env, context: ctx), ids: ids)
+        let channels = try selected(try await channels(env, context: ctx, viewer: viewer), ids: ids)
         let window = try await EPGOutput.window(env, channels: channels, from: from, to: to)
         let now = env.now
         return ["from": from, "to": to, "channels": channels.map { c -> [String: Any] in
@@ -96,8 +115,8 @@ public enum SubscriberCatalogue {
         }]
     }
 
-    public static func nowNext(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, ids: [Int]) async throws -> [String: Any] {
-        let channels = try selected(try await channels(env, context: ctx), ids: ids)
+    public static func nowNext(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, ids: [Int], viewer: Viewer = .everyone) async throws -> [String: Any] {
+        let channels = try selected(try await channels(env, context: ctx, viewer: viewer), ids: ids)
         let now = env.now
         let window = try await EPGOutput.window(env, channels: channels, from: now, to: now.addingTimeInterval(12 * 3600))
         return ["at": now, "channels": channels.map { c -> [String: Any] in
@@ -148,7 +167,7 @@ public enum SubscriberCatalogue {
     /// One page of a section (movies, series, music, courses, apps) by title, optionally one
     /// genre; `after` is the last id of the previous page (keyset paging, stable under inserts).
     public static func section(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, name: String, genre: String?, after: Int?,
-                               limit: Int) async throws -> [String: Any] {
+                               limit: Int, viewer: Viewer = .everyone) async throws -> [String: Any] {
         guard let kind = sections[name] else { throw DomainError.notFound("The section \(name)") }
         let c = try await customer(env, ctx)
         let (granted, bought) = try await access(env, customer: c, kind: kind)
@@ -162,6 +181,8 @@ public enum SubscriberCatalogue {
                 g.filter(\.$ppvRuleID != nil)
             }
         if let after { q = q.filter(\.$id > after) }
+        if let cap = viewer.limit { q = q.filter(\.$ageRating <= cap) }
+        if viewer.kids { q = q.filter(\.$parental == false) }
         if let genre, !genre.isEmpty { q = q.filter(\.$genres, .custom("LIKE"), "%\(genre.replacingOccurrences(of: "%", with: ""))%") }
         let rows = try await q.sort(\.$id).limit(size + 1).all()
         let page = rows.prefix(size)
@@ -202,11 +223,12 @@ public enum SubscriberCatalogue {
 
     /// Channels by name and on-demand items by title, actor or director, among what the customer
     /// may see (open, bought or offered), at most `limit` of each.
-    public static func search(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, query raw: String, limit: Int = 30) async throws -> [String: Any] {
+    public static func search(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, query raw: String, limit: Int = 30,
+                              viewer: Viewer = .everyone) async throws -> [String: Any] {
         let q = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard q.count >= 2, q.count <= 100 else { throw DomainError.validation(["q": "search for 2 to 100 characters"]) }
         let needle = q.lowercased()
-        let view = try await channels(env, context: ctx)
+        let view = try await channels(env, context: ctx, viewer: viewer)
         let channels = view.channels.filter { $0.name.lowercased().contains(needle) }.prefix(limit)
         let c = try await customer(env, ctx)
         var items: [[String: Any]] = []
@@ -221,7 +243,7 @@ public enum SubscriberCatalogue {
                 }
                 .sort(\.$title).limit(limit * 4).all()
             for m in rows {
-                guard let a = accessOf(m, granted: granted, bought: bought) else { continue }
+                guard viewer.allows(ageRating: m.ageRating, parental: m.parental), let a = accessOf(m, granted: granted, bought: bought) else { continue }
                 items.append(itemJSON(m, access: a))
                 if items.count >= limit * sections.count { break }
             }
@@ -230,17 +252,19 @@ public enum SubscriberCatalogue {
     }
 
     /// The home screen's rails: pinned channels, what is on now, the newest movies and series.
-    public static func home(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context) async throws -> [String: Any] {
-        let view = try await channels(env, context: ctx)
+    public static func home(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, viewer: Viewer = .everyone) async throws -> [String: Any] {
+        let view = try await channels(env, context: ctx, viewer: viewer)
         let pinned = view.channels.filter(\.pinned)
-        let live = try await nowNext(env, context: ctx, ids: Array((pinned.isEmpty ? view.channels : pinned).prefix(12).compactMap(\.id)))
+        let live = try await nowNext(env, context: ctx, ids: Array((pinned.isEmpty ? view.channels : pinned).prefix(12).compactMap(\.id)), viewer: viewer)
         var rails: [[String: Any]] = [["id": "live", "title": "On now", "kind": "channels", "items": live["channels"] ?? []]]
         let c = try await customer(env, ctx)
         for (id, title, kind) in [("new-movies", "New movies", VoDKind.movie), ("new-series", "New series", VoDKind.series)] {
             let (granted, bought) = try await access(env, customer: c, kind: kind)
             guard !granted.isEmpty else { continue }
-            let rows = try await VoDItemModel.query(on: env.db).filter(\.$id ~~ Array(granted)).filter(\.$enabled == true)
-                .sort(\.$createdAt, .descending).sort(\.$id, .descending).limit(20).all()
+            var q = VoDItemModel.query(on: env.db).filter(\.$id ~~ Array(granted)).filter(\.$enabled == true)
+            if let cap = viewer.limit { q = q.filter(\.$ageRating <= cap) }
+            if viewer.kids { q = q.filter(\.$parental == false) }
+            let rows = try await q.sort(\.$createdAt, .descending).sort(\.$id, .descending).limit(20).all()
             if !rows.isEmpty { rails.append(["id": id, "title": title, "kind": kind.rawValue, "items": rows.map { itemJSON($0, access: accessOf($0, granted: granted, bought: bought)) }]) }
         }
         return ["rails": rails]
