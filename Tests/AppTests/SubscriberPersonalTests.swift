@@ -350,6 +350,31 @@ import Domain
         }
     }
 
+    @Test func rentingThroughTheOperatorsBillingOpensAccessOnlyOnSuccess() async throws {
+        try await withTVMS { app, _ in
+            let f = try await setUp(app)
+            let billing = try await FakeBilling()
+            let env = app.serviceEnvironment
+            func provision(_ path: String) async throws -> Int {
+                var input = ProvisionService.Input(name: "Billing \(path)", contentType: "movies", url: billing.url(path), method: "POST",
+                                                   keyMapping: "userid=customer\ncontent_id=movie\namount=price", extraParams: "", successRule: "status=ok", failureRule: "")
+                input.maxAttempts = 1
+                return try await ProvisionService.create(env, actor: .system("t"), deploymentID: f.deploymentID, input: input).id!
+            }
+            let ok = try await provision("ok"), declined = try await provision("declined")
+            let a = try await signIn(app, "viewer1")
+            let refused = try await request(app, .POST, "/api/client/v1/ppv/movie/\(f.premiere)/rent", token: a, json: #"{"provisionId":\#(declined)}"#)
+            #expect(refused.status != .created, "a declined payment opens nothing: \(refused.body.string)")
+            #expect(try await PPVPurchaseModel.query(on: app.db).filter(\.$customerID == f.viewer).count() == 0)
+            let rent = try await request(app, .POST, "/api/client/v1/ppv/movie/\(f.premiere)/rent", token: a, json: #"{"provisionId":\#(ok)}"#)
+            #expect(rent.status == .created, "\(rent.body.string)")
+            #expect(try await PPVPurchaseModel.query(on: app.db).filter(\.$customerID == f.viewer).count() == 1)
+            #expect(try await CustomerModel.find(f.viewer, on: app.db)?.walletBalance == 0, "the billing paid, not the wallet")
+            #expect(billing.seen.withLockedValue { $0.count } == 1)
+            try await billing.stop()
+        }
+    }
+
     // MARK: Messages
 
     @Test func messagesAreListedReadAndHiddenPerCustomer() async throws {

@@ -21,6 +21,7 @@ enum ClientAPISchemas {
         }
         return [
             "DeviceInfo": device,
+            "PPVRentRequest": O.object(["provisionId": O.integer], required: []),
             "LoginRequest": O.object(["service": O.string("The Service ID"), "login": O.string(), "password": O.string(), "device": O.ref("DeviceInfo")],
                                      required: ["service", "login", "password", "device"]),
             "MACLogin": O.object(["service": O.string(), "mac": O.string("00:1A:79:12:34:56"), "device": O.ref("DeviceInfo")], required: ["service", "mac", "device"]),

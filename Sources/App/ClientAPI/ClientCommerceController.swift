@@ -9,8 +9,8 @@ enum ClientCommerceController {
         let tag = "Pay-per-view"
         api.add(.GET, ["ppv", ":type", ":itemId"], "The pay-per-view offer for an item: price in the customer's currency, window, owned", tag,
                 response: "PPVOffer", use: offer)
-        api.add(.POST, ["ppv", ":type", ":itemId", "rent"], "Rent an item with wallet credit (send an Idempotency-Key: a retry never charges twice)", tag,
-                status: 201, response: "PPVRented", use: rent)
+        api.add(.POST, ["ppv", ":type", ":itemId", "rent"], "Rent an item with wallet credit, or through the operator's billing with {\"provisionId\"} (send an Idempotency-Key: a retry never charges twice)", tag,
+                body: "PPVRentRequest", status: 201, response: "PPVRented", use: rent)
         api.add(.GET, ["me", "rentals"], "My Content: the customer's rentals, newest first", tag, response: "RentalList", use: rentals)
         api.add(.GET, ["me", "transactions"], "The wallet's balance and movements, newest first", tag,
                 query: [("limit", "1–100, default 50"), ("cursor", "nextCursor of the previous page")], response: "WalletHistory", use: transactions)
@@ -28,9 +28,13 @@ enum ClientCommerceController {
 
     struct Rented: Codable { var rental: SubscriberCommerceService.Rental; var walletBalance: SubscriberCommerceService.Price }
 
+    struct RentBody: Decodable { var provisionId: Int? }
+
     static func rent(_ req: Request) async throws -> Response {
         let i = try item(req)
-        let (rental, balance) = try await SubscriberCommerceService.rent(req.serviceEnvironment, context: req.device, type: i.type, id: i.id, ip: req.clientIP)
+        let provision = try ClientAPI.optionalBody(RentBody.self, from: req)?.provisionId.map { (id: $0, http: req.outboundHTTP) }
+        let (rental, balance) = try await SubscriberCommerceService.rent(req.serviceEnvironment, context: req.device, type: i.type, id: i.id, ip: req.clientIP,
+                                                                         provision: provision)
         return try ClientJSON.response(Rented(rental: rental, walletBalance: balance), status: .created)
     }
 

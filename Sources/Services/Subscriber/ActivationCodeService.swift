@@ -52,7 +52,7 @@ public enum ActivationCodeService {
                     try await ActivationCodeModel.query(on: db).filter(\.$expiresAt < now.addingTimeInterval(-3600)).delete()
                     try await row.create(on: db)
                 }
-            } catch where String(describing: error).lowercased().contains("unique") {
+            } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
                 continue
             }
             return Started(code: String(code.prefix(4)) + "-" + String(code.suffix(4)), pollToken: poll, expiresAt: row.expiresAt, interval: pollInterval)

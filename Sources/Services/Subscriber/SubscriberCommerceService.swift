@@ -87,7 +87,10 @@ public enum SubscriberCommerceService {
     /// Rents an item with wallet credit. Typed refusals: `already_owned` (an open rental, or the
     /// subscription already plays it), `not_for_sale`, `no_price`, `insufficient_funds` (nothing
     /// is charged), `customer_not_served`. Retries are made safe by the API's Idempotency-Key.
-    public static func rent(_ env: ServiceEnvironment, context ctx: Context, type: String, id: Int, ip: String?) async throws -> (rental: Rental, balance: Price) {
+    /// `provision`: buy through the operator's billing (an API provision, CRM › API Provisions)
+    /// instead of the wallet; TVMS calls the billing and opens access only when it says success.
+    public static func rent(_ env: ServiceEnvironment, context ctx: Context, type: String, id: Int, ip: String?,
+                            provision: (id: Int, http: any OutboundHTTP)? = nil) async throws -> (rental: Rental, balance: Price) {
         let r = try ref(type: type, id: id)
         let c = try await ProfileService.customer(env, ctx)
         let o = try await PPVService.offer(env, customer: c, ref: r)
@@ -97,7 +100,12 @@ public enum SubscriberCommerceService {
         if try await Entitlements.decide(env, customer: c, ref: r) == .allowed {
             throw DomainError(.conflict, code: "already_owned", "\(o.title) is already part of the subscription.")
         }
-        let purchase = try await PPVService.buyWithWallet(env, actor: principal(ctx, ip: ip), deploymentID: ctx.deploymentID, customerID: c.id!, ref: r)
+        let purchase = if let provision {
+            try await PPVService.buyWithProvision(env, http: provision.http, actor: principal(ctx, ip: ip), deploymentID: ctx.deploymentID,
+                                                  provisionID: provision.id, customerID: c.id!, ref: r)
+        } else {
+            try await PPVService.buyWithWallet(env, actor: principal(ctx, ip: ip), deploymentID: ctx.deploymentID, customerID: c.id!, ref: r)
+        }
         let after = try await ProfileService.customer(env, ctx)
         return (Rental(purchase, now: env.now), Price(after.walletBalance, after.currency))
     }
