@@ -43,5 +43,6 @@ func routes(_ app: Application) throws {
     PublishController.register(app, console: signedIn)
     EPGGuideController.register(app)
     ClientPlaybackController.register(app)
+    XtreamController.register(app)
     PortalController.register(signedIn)
 }

@@ -248,13 +248,18 @@ public enum PlaybackService {
 
     static func startPlayback(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, product: ProductModel, item: String, kind: String, ip: String) async throws -> Int {
         let now = env.now
-        let key = "playing:\(ctx.deviceID)"
+        let key = "playing:\(ctx.deviceID)" + (ctx.playbacksPerAddress ? "@\(ip)" : "")
         // The same request again from the same device (retries, token refreshes) is answered from
         // memory while its heartbeat is fresh; a stop on another node is seen within HotCache.ttl.
         if let c: CurrentPlayback = env.hot.value(key, now: now), c.item == item, c.kind == kind, now.timeIntervalSince(c.lastSeen) <= liveWindow / 2 {
             return c.id
         }
-        if let current = try await PlaybackSessionModel.query(on: env.db).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil)
+        let sameDevice: @Sendable (QueryBuilder<PlaybackSessionModel>) -> QueryBuilder<PlaybackSessionModel> = { q in
+            q.filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil)
+            if ctx.playbacksPerAddress { q.filter(\.$ip == ip) }
+            return q
+        }
+        if let current = try await sameDevice(PlaybackSessionModel.query(on: env.db))
             .filter(\.$item == item).filter(\.$kind == kind).filter(\.$lastSeenAt > now.addingTimeInterval(-liveWindow)).first() {
             var lastSeen = current.lastSeenAt
             if now.timeIntervalSince(current.lastSeenAt) > liveWindow / 2 {
@@ -273,7 +278,7 @@ public enum PlaybackService {
                 // Row lock on the customer serialises concurrent starts of one account.
                 _ = try await db.sql.raw("SELECT id FROM customers WHERE id = \(bind: ctx.customerID) FOR UPDATE").all()
             }
-            try await PlaybackSessionModel.query(on: db).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil).set(\.$endedAt, to: now).update()
+            try await sameDevice(PlaybackSessionModel.query(on: db)).set(\.$endedAt, to: now).update()
             try await CustomerDeviceModel.query(on: db).filter(\.$id == ctx.deviceID).set(\.$lastSeenAt, to: now).set(\.$ip, to: ip).update()
             let others = try await PlaybackSessionModel.query(on: db).filter(\.$customerID == ctx.customerID).filter(\.$endedAt == nil)
                 .filter(\.$lastSeenAt > since).count()
