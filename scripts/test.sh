@@ -154,7 +154,7 @@ pkg_installed() {
 }
 
 python_deps_ok() {
-    "$PYTHON" -c 'import selenium, requests, pytest, schemathesis, moto.server, boto3, akamai.edgeauth' >/dev/null 2>&1
+    "$PYTHON" -c 'import selenium, requests, pytest, schemathesis, moto.server, boto3, akamai.edgeauth, pyxtream, xtream_api_client, ipytv' >/dev/null 2>&1
 }
 
 apt_lists_present() {
@@ -187,10 +187,11 @@ install_debian_packages() {
 
 install_python_packages() {
     python_deps_ok && return 0
-    log "installing Python packages: selenium requests pytest schemathesis moto[server] boto3 akamai-edgeauth"
-    if ! "$PYTHON" -m pip install -q selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth >>"$LOGS/pip.log" 2>&1; then
+    log "installing Python packages: selenium requests pytest schemathesis moto[server] boto3 akamai-edgeauth pyxtream xtream-api-client m3u-ipytv"
+    # The real IPTV clients of tests/e2e/test_xtream.py, at the versions the spec's compatibility notes describe.
+    if ! "$PYTHON" -m pip install -q selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth pyxtream==0.8.0 xtream-api-client==0.1.0 m3u-ipytv==1.0.2 >>"$LOGS/pip.log" 2>&1; then
         # Debian's own python3 is "externally managed" (PEP 668).
-        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth \
+        "$PYTHON" -m pip install -q --break-system-packages selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth pyxtream==0.8.0 xtream-api-client==0.1.0 m3u-ipytv==1.0.2 \
             >>"$LOGS/pip.log" 2>&1 || {
             tail -n 40 "$LOGS/pip.log" >&2
             return 1

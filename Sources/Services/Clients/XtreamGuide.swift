@@ -49,7 +49,7 @@ public enum XtreamGuide {
     public static func revision(_ env: ServiceEnvironment, deploymentID: UUID) async throws -> String {
         try await env.hot.get("client-guide-revision:\(deploymentID)", now: env.now) {
             let rows = try await env.db.sql.raw("""
-                SELECT s.id AS id, s.active_import_id AS active, COALESCE(SUM(c.programme_count), 0) AS n, MAX(c.last_stop) AS last
+                SELECT s.id AS id, s.active_import_id AS active, CAST(COALESCE(SUM(c.programme_count), 0) AS BIGINT) AS n, MAX(c.last_stop) AS last
                 FROM epg_sources s LEFT JOIN epg_channels c ON c.source_id = s.id
                 WHERE s.deployment_id = \(bind: deploymentID)
                 GROUP BY s.id, s.active_import_id ORDER BY s.id
