@@ -174,7 +174,8 @@ import Domain
             }
             #expect(news["num"] as? Int == 1 && news["stream_type"] as? String == "live" && news["tv_archive"] as? Int == 1 && news["tv_archive_duration"] as? Int == 3)
             #expect(news["epg_channel_id"] as? String == "ch701.democrm.tvms" && news["category_id"] as? String == String(f.newsGroup))
-            #expect(plain["epg_channel_id"] is NSNull && plain["category_id"] as? String == "0" && plain["tv_archive"] as? Int == 0, "no guide: an explicit null")
+            #expect(plain["epg_channel_id"] as? String == "ch702.democrm.tvms" && plain["category_id"] as? String == "0" && plain["tv_archive"] as? Int == 0,
+                    "the guide's id even without programmes: lists, playlist and guide never disagree")
             #expect(plain["name"] as? String == "XC \"Plain\" TV")
             #expect(live.body.string.hasPrefix(#"[{"num":1,"name":"XC News","stream_type":"live","stream_id":\#(f.news),"stream_icon":"","epg_channel_id":"ch701.democrm.tvms","added":""#))
             // A category filter lists that category's entries, numbered from one.
@@ -389,7 +390,7 @@ import Domain
             #expect(lines[0] == #"#EXTM3U x-tvg-url="http://tv.example:8080/xmltv.php?username=xcuser2&password=a%2Bb%3Dc%23d%401" url-tvg="http://tv.example:8080/xmltv.php?username=xcuser2&password=a%2Bb%3Dc%23d%401""#)
             #expect(lines[1] == #"#EXTINF:-1 tvg-id="ch701.democrm.tvms" tvg-name="XC News" tvg-logo="" tvg-chno="701" group-title="XC News Group" catchup="default" catchup-days="3" catchup-source="http://tv.example:8080/timeshift/xcuser2/a%2Bb%3Dc%23d%401/{duration:60}/{utc}/\#(f.news).m3u8" timeshift="3",XC News"#)
             #expect(lines[2] == "http://tv.example:8080/live/xcuser2/a%2Bb%3Dc%23d%401/\(f.news).m3u8")
-            #expect(lines[3] == #"#EXTINF:-1 tvg-id="" tvg-name="XC 'Plain' TV" tvg-logo="" tvg-chno="702" group-title="Other",XC "Plain" TV"#)
+            #expect(lines[3] == #"#EXTINF:-1 tvg-id="ch702.democrm.tvms" tvg-name="XC 'Plain' TV" tvg-logo="" tvg-chno="702" group-title="Other",XC "Plain" TV"#)
             #expect(lines.contains("http://tv.example:8080/movie/xcuser2/a%2Bb%3Dc%23d%401/\(f.movie).mkv"))
             #expect(lines.contains(#"#EXTINF:-1 tvg-name="XC Show S02E01" tvg-logo="" group-title="Drama",XC Show S02E01"#))
             #expect(lines.contains("http://tv.example:8080/series/xcuser2/a%2Bb%3Dc%23d%401/\(f.episode).mp4"))

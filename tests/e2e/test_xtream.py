@@ -26,9 +26,12 @@ from support import ServerPool, http_session
 
 LOGIN, PASSWORD = "demo01", "demo1234"
 FLUSSONIC_SECRET = "demo-flussonic-secret"   # DemoData.demoFlussonicSecret
-LIVE_CHANNELS = 23      # 30 demo channels less 6 sports (an extra package) and the 18+ one
+LIVE_CHANNELS = 23      # 30 demo channels less the 5 sports ones (an extra package) and the 16+ and 18+ ones (parental PIN)
 MOVIES = 4              # 5 by subscription less the 16+ one (parental); the PPV one is not listed
 EPISODES = 6
+GUIDE_CHANNEL = "Business Today"   # DemoData.guideChannels: a demo guide, 7 days of catch-up
+GUIDE_TITLES = {"Markets Overnight", "Early Trading", "Opening Bell", "Business Hour", "Company Reports", "Closing Bell",
+                "The Economy Tonight", "Global Markets"}
 
 
 def api(server, action: str = "", **params):
@@ -73,8 +76,8 @@ def test_pyxtream_loads_the_demo_catalogue_and_its_urls_redirect(server, tmp_pat
         show = x.series[0]
         x.get_series_info_by_id(show)
         info = x._load_series_info_by_id_from_provider(show.series_id)
-        epg = x.liveEpgByStream(next(c.id for c in x.channels if c.name == "City News 24"))
-        table = x.allLiveEpgByStream(next(c.id for c in x.channels if c.name == "City News 24"))
+        epg = x.liveEpgByStream(next(c.id for c in x.channels if c.name == GUIDE_CHANNEL))
+        table = x.allLiveEpgByStream(next(c.id for c in x.channels if c.name == GUIDE_CHANNEL))
     log = out.getvalue()
     # pyxtream prints what fails its schemas (and "Bad URL?" for URLs it cannot use).
     assert "Failed validating" not in log and "Bad URL" not in log and "could not be loaded" not in log, log
@@ -96,15 +99,14 @@ def test_pyxtream_loads_the_demo_catalogue_and_its_urls_redirect(server, tmp_pat
     # The guide: base64 titles, now and next, the past for catch-up.
     listings = epg["epg_listings"]
     assert len(listings) == 4
-    assert base64.b64decode(listings[0]["title"]).decode() in {
-        "Morning Headlines", "City Desk", "Traffic and Weather", "Business Hour", "Newsroom Live", "Evening Bulletin", "Late Edition", "Night Watch"}
+    assert base64.b64decode(listings[0]["title"]).decode() in GUIDE_TITLES
     assert any(row["has_archive"] == 1 for row in table["epg_listings"]) and sum(row["now_playing"] for row in table["epg_listings"]) == 1
 
     # The URLs pyxtream builds: each a redirect to a signed address of the right item.
-    news = next(c for c in x.channels if c.name == "City News 24")
+    news = next(c for c in x.channels if c.name == GUIDE_CHANNEL)
     assert news.url == f"{server.base_url}/live/{LOGIN}/{PASSWORD}/{news.id}.ts"
     r = follow_once(news.url)
-    assert r.status_code == 302 and r.headers["Location"].startswith("https://live.demo.tvms/city-news-24/index.m3u8?token="), r.text
+    assert r.status_code == 302 and r.headers["Location"].startswith("https://live.demo.tvms/business-today/index.m3u8?token="), r.text
     assert flussonic_token_ok(r.headers["Location"])
     movie = x.movies[0]
     r = follow_once(movie.url)
@@ -116,7 +118,7 @@ def test_pyxtream_loads_the_demo_catalogue_and_its_urls_redirect(server, tmp_pat
     past = [row for row in table["epg_listings"] if row["has_archive"] == 1][-1]
     r = follow_once(f"{server.base_url}/timeshift/{LOGIN}/{PASSWORD}/30/{quote(past['start'])}/{news.id}.ts")
     assert r.status_code == 302, r.text
-    assert f"/city-news-24/archive-{past['start_timestamp']}-1800.m3u8?token=" in r.headers["Location"] and flussonic_token_ok(r.headers["Location"])
+    assert f"/business-today/archive-{past['start_timestamp']}-1800.m3u8?token=" in r.headers["Location"] and flussonic_token_ok(r.headers["Location"])
     # The same programme in XC's own form and as Unix seconds.
     day, clock = past["start"].split(" ")
     xc_start = f"{day}:{clock[:2]}-{clock[3:5]}"
@@ -139,7 +141,7 @@ def test_xtream_api_client_signs_in_lists_and_refuses_bad_logins(server):
     assert "News" in {c.name for c in categories}
     news = next(c for c in categories if c.name == "News")
     in_news = client.list_live_streams(news.category_id)
-    assert {c.name for c in in_news} >= {"City News 24", "World Report"} and all(c.category_id == news.category_id for c in in_news)
+    assert {c.name for c in in_news} >= {"City News 24", "World Report", GUIDE_CHANNEL} and all(c.category_id == news.category_id for c in in_news)
     assert len(client.list_live_streams()) == LIVE_CHANNELS
     assert len(client.get_vod_streams()) == MOVIES and len(client.get_series()) == 1
 
@@ -189,8 +191,8 @@ def test_m3u_parses_with_ipytv_and_matches_the_guide(server, tmp_path):
     assert header["x-tvg-url"] == f"{server.base_url}/xmltv.php?username={LOGIN}&password={PASSWORD}"
     live = [c for c in pl.get_channels() if "/live/" in c.url]
     assert len(live) == LIVE_CHANNELS
-    news = next(c for c in live if c.name == "City News 24")
-    assert news.attributes["tvg-id"].startswith("ch3.") and news.attributes["group-title"] == "News" and news.attributes["tvg-name"] == "City News 24"
+    news = next(c for c in live if c.name == GUIDE_CHANNEL)
+    assert news.attributes["tvg-id"].startswith("ch5.") and news.attributes["group-title"] == "News" and news.attributes["tvg-name"] == GUIDE_CHANNEL
     assert news.attributes["catchup"] == "default" and news.attributes["catchup-days"] == "7"
     assert news.attributes["catchup-source"] == f"{server.base_url}/timeshift/{LOGIN}/{PASSWORD}/{{duration:60}}/{{utc}}/{news.url.rsplit('/', 1)[1]}"
     assert news.url.startswith(f"{server.base_url}/live/{LOGIN}/{PASSWORD}/") and news.url.endswith(".ts")
@@ -202,8 +204,8 @@ def test_m3u_parses_with_ipytv_and_matches_the_guide(server, tmp_path):
     guide_file.write_bytes(guide.content)
     guide_ids = set(re.findall(rb'<channel id="([^"]+)"', guide.content))
     playlist_ids = {c.attributes.get("tvg-id", "").encode() for c in live} - {b""}
-    api_ids = {s["epg_channel_id"].encode() for s in api(server, "get_live_streams") if s["epg_channel_id"]}
-    assert guide_ids and guide_ids <= playlist_ids == api_ids
+    api_ids = {s["epg_channel_id"].encode() for s in api(server, "get_live_streams")}
+    assert b"ch5.democrm.tvms" in guide_ids and guide_ids <= playlist_ids == api_ids
     validator = shutil.which("tv_validate_file")
     assert validator, "tv_validate_file (xmltv-util) is required; scripts/test.sh installs it"
     env = dict(os.environ, XMLTV_SUPPLEMENT="/usr/share/xmltv")

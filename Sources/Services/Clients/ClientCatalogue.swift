@@ -32,8 +32,10 @@ public final class ClientCatalogue: Sendable {
         public let number: Int
         public let name: String
         public let logoID: UUID?
-        /// The XMLTV channel id (`ch12.democrm.tvms`) when the channel has a guide linked.
-        public let xmltvID: String?
+        /// The XMLTV channel id (`ch12.democrm.tvms`), the same in the lists, the playlist and the
+        /// guide. Always given: a channel whose guide is linked later (or has no programmes now)
+        /// simply is not in the guide, and ids never disagree while a catalogue is cached.
+        public let xmltvID: String
         /// UI groups holding the channel, in group order; empty = the "Other" category (0).
         public let categoryIDs: [Int]
         public let catchupDays: Int
@@ -112,7 +114,7 @@ public final class ClientCatalogue: Sendable {
 
     struct ChannelRow: Decodable {
         var id: Int, number: Int, name: String, logoId: UUID?, hlsUrl: String, fallbackUrl: String, drm: String, ageRating: Int, parental: Bool
-        var catchupDays: Int, epgSourceId: Int?, createdAt: Date?
+        var catchupDays: Int, createdAt: Date?
     }
 
     struct TitleRow: Decodable {
@@ -132,7 +134,7 @@ public final class ClientCatalogue: Sendable {
         // Channels by number, with their UI groups as categories.
         let grantedChannels = try await grantedIDs(db, set: set, kind: .channel)
         let channelRows = try await db.sql.select()
-            .columns(["id", "number", "name", "logo_id", "hls_url", "fallback_url", "drm", "age_rating", "parental", "catchup_days", "epg_source_id", "created_at"].map { SQLColumn($0) })
+            .columns(["id", "number", "name", "logo_id", "hls_url", "fallback_url", "drm", "age_rating", "parental", "catchup_days", "created_at"].map { SQLColumn($0) })
             .from(ChannelModel.schema).where("deployment_id", .equal, set.deploymentID).where("enabled", .equal, true).orderBy("number")
             .all(decoding: ChannelRow.self, with: decoder)
             .filter { grantedChannels.contains($0.id) && $0.drm == "none" && !needsPIN(parental: $0.parental, ageRating: $0.ageRating)
@@ -145,7 +147,7 @@ public final class ClientCatalogue: Sendable {
         }
         let channels = channelRows.map { r in
             Channel(id: r.id, number: r.number, name: r.name, logoID: r.logoId,
-                    xmltvID: r.epgSourceId == nil ? nil : EPGOutput.xmltvID(number: r.number, service: deployment.crmService),
+                    xmltvID: EPGOutput.xmltvID(number: r.number, service: deployment.crmService),
                     categoryIDs: (groupsOf[r.id] ?? []).sorted { groupOrder[$0, default: .max] < groupOrder[$1, default: .max] },
                     catchupDays: r.catchupDays, added: max(0, Int((r.createdAt ?? env.now).timeIntervalSince1970)))
         }

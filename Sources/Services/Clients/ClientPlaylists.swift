@@ -114,7 +114,7 @@ public enum ClientPlaylists {
         for ch in c.channels {
             if plus {
                 let group = liveNames[ClientCatalogue.primary(ch.categoryIDs)] ?? ClientCatalogue.otherName
-                s.live.text("#EXTINF:-1 tvg-id=\"\(attr(ch.xmltvID ?? ""))\" tvg-name=\"\(attr(ch.name))\" tvg-logo=\"\(attr(server.media(ch.logoID)))\" tvg-chno=\"\(ch.number)\" group-title=\"\(attr(group))\"")
+                s.live.text("#EXTINF:-1 tvg-id=\"\(attr(ch.xmltvID))\" tvg-name=\"\(attr(ch.name))\" tvg-logo=\"\(attr(server.media(ch.logoID)))\" tvg-chno=\"\(ch.number)\" group-title=\"\(attr(group))\"")
                 if ch.catchupDays > 0 {
                     // {utc} and {duration:60} are zone-free (Unix seconds, minutes): the player's
                     // clock zone cannot shift the programme it asks for.

@@ -36,7 +36,7 @@ public enum XtreamGuide {
         let q = EPGProgrammeModel.query(on: env.db).filter(\.$epgChannelID == link.epgChannelID).filter(\.$importID == link.importID)
             .filter(\.$stop > from - shift).filter(\.$start < to - shift).sort(\.$start)
         if let limit { q.limit(limit) }
-        let xmltvID = channel.xmltvID ?? EPGOutput.xmltvID(number: channel.number, service: catalogue.service)
+        let xmltvID = channel.xmltvID
         return try await q.all().map {
             Listing(id: $0.id!, epgID: link.epgChannelID, title: $0.title, lang: $0.titleLang, description: $0.description,
                     start: $0.start + shift, stop: $0.stop + shift, channelID: xmltvID)

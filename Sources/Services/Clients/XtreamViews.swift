@@ -7,7 +7,7 @@ import Storage
 /// (clients-and-protocols §1.4): ints where XC sends ints (`num`, `stream_id`, `series_id`,
 /// `tv_archive*`, `parent_id`, season `id`), strings where it sends strings (`category_id`,
 /// `added`, `exp_date`, `is_adult`, `max_connections`…), `exp_date` always a digit string,
-/// `epg_channel_id` an explicit `null` when a channel has no guide, keys in XC_VM's order.
+/// `epg_channel_id` the guide's channel id, keys in XC_VM's order.
 public enum XtreamViews {
     /// Where the server is, as `server_info` tells players to rebuild URLs.
     public struct Server: Sendable {

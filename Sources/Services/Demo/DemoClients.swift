@@ -9,7 +9,8 @@ extension DemoData {
     public static let xtreamPassword = "demo1234"
     /// Channels with a demo guide made in the EPG Builder, both with 7 days of catch-up and in
     /// the Basic package.
-    public static let guideChannels = ["City News 24", "World Report"]
+    /// (Not the channels the EPG console's end-to-end test links and unlinks itself.)
+    public static let guideChannels = ["Business Today", "Parliament TV"]
 
     /// For the client dialects: `demo01` on "Basic Monthly" (the demo channels, movies, the
     /// series, catch-up), and a guide around the moment the demo is loaded — half-hour
@@ -35,8 +36,8 @@ extension DemoData {
         cal.timeZone = zone
         let first = cal.dateComponents([.year, .month, .day], from: env.now.addingTimeInterval(-7 * 86_400))
         let shows = [
-            "City News 24": ["Morning Headlines", "City Desk", "Traffic and Weather", "Business Hour", "Newsroom Live", "Evening Bulletin", "Late Edition", "Night Watch"],
-            "World Report": ["World Today", "Global Markets", "Correspondents", "The Briefing", "Asia Pacific", "Europe Now", "Americas Tonight", "World Overnight"],
+            "Business Today": ["Markets Overnight", "Early Trading", "Opening Bell", "Business Hour", "Company Reports", "Closing Bell", "The Economy Tonight", "Global Markets"],
+            "Parliament TV": ["Committee Replay", "Morning Session", "Question Time", "Plenary Debate", "Committee Hearing", "Afternoon Session", "The Week in Parliament", "Late Sitting"],
         ]
         for name in guideChannels {
             guard let channel = try await ChannelModel.query(on: env.db).filter(\.$deploymentID == id).filter(\.$name == name).first(),
