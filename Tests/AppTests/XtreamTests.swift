@@ -155,6 +155,35 @@ import Domain
         }
     }
 
+    @Test func aLoginAtTwoOperatorsNeedsTheOperatorsAddress() async throws {
+        try await withTVMS(trustProxy: true) { app, _ in
+            _ = try await setUp(app)
+            let env = app.serviceEnvironment
+            let other = try await DeploymentService.create(env, actor: .system("t"), input: .init(name: "Other TV", cmsService: "othercms", crmService: "othercrm",
+                                                                                                   timeZone: "UTC", defaultCurrency: "EUR")).deployment.id!
+            let product = try await ProductService.create(env, actor: .system("t"), deploymentID: other, input: .init(
+                name: "Other", subscriptionType: "regular", paymentType: "subscription", maxDevices: 1, defaultCurrency: "EUR"))
+            let plan = try await ProductService.addPlan(env, actor: .system("t"), deploymentID: other, productID: product.id!, input: .init(name: "M", length: 1, unit: "months", prices: ["EUR": "1"]))
+            var n = CustomerService.NewCustomer(productID: product.id!, planID: plan.id!, currency: "EUR")
+            n.login = "xcuser1"; n.password = "other123"
+            _ = try await CustomerService.create(env, actor: .system("t"), deploymentID: other, input: n)
+            func auth(_ path: String) async throws -> Int? { (try object(try await get(app, path))["user_info"] as? [String: Any])?["auth"] as? Int }
+            // The root cannot tell the two apart: refused, whichever password.
+            #expect(try await auth("/player_api.php?username=xcuser1&password=secret12") == 0)
+            #expect(try await auth("/player_api.php?username=xcuser1&password=other123") == 0)
+            // Each operator's address finds its own customer, with its own zone and lists.
+            #expect(try await auth("/xc/democrm/player_api.php?username=xcuser1&password=secret12") == 1)
+            #expect(try await auth("/xc/democrm/player_api.php?username=xcuser1&password=other123") == 0)
+            let theirs = try object(try await get(app, "/xc/othercrm/player_api.php?username=xcuser1&password=other123"))
+            #expect((theirs["server_info"] as? [String: Any])?["timezone"] as? String == "UTC")
+            #expect(try await get(app, "/xc/othercrm/player_api.php?username=xcuser1&password=other123&action=get_live_streams").body.string == "[]")
+            #expect(try array(try await get(app, "/xc/democrm/player_api.php?username=xcuser1&password=secret12&action=get_live_streams")).count == 2)
+            // Stream URLs under the prefix play the prefix's customer's channels.
+            let playlist = try await get(app, "/xc/democrm/get.php?username=xcuser1&password=secret12&type=m3u&key=live").body.string
+            #expect(playlist.contains("http://tv.example:8080/xc/democrm/live/xcuser1/secret12/"))
+        }
+    }
+
     @Test func listsCarryXtreamTypesAndOnlyWhatAPlayerCanPlay() async throws {
         try await withTVMS(trustProxy: true) { app, _ in
             let f = try await setUp(app)

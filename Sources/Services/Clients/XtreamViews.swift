@@ -61,7 +61,8 @@ public enum XtreamViews {
         w.field("https_port", String(server.scheme == "https" ? server.port : 443))
         w.field("server_protocol", server.scheme)
         w.field("rtmp_port", "0")
-        w.field("timezone", a.zone.identifier)
+        // The stored IANA name ("UTC" stays "UTC"; Foundation would call it "GMT").
+        w.field("timezone", TimeZone(identifier: a.deployment.timeZone) == nil ? "UTC" : a.deployment.timeZone)
         w.field("timestamp_now", Int(now.timeIntervalSince1970))
         w.field("time_now", XtreamFormat.wallClock(now, zone: a.zone))
         w.key("process"); w.bool(true)
