@@ -84,8 +84,9 @@ for k in live m3u xmltv; do
         awk -F'|' -v name="${label[$k]}" -v b="${bytes[$k]}" -v t="${build[$k]}" -v c="$c" -v s="$s" -v d="$d" -v sr="$srss" -v dr="$drss" 'BEGIN {
             split(s, a, "|"); split(d, x, "|");
             note = (a[3] + a[4] + x[3] + x[4] > 0) ? sprintf(" (non-2xx/errors: %d/%d static, %d/%d TVMS)", a[3], a[4], x[3], x[4]) : "";
-            printf "| %s | %.1f MB | %.1f s | %s | %.1f (%.0f ms) | %.1f (%.0f ms) | %.2f | %.0f / %.0f MB%s |\n",
-                name, b / 1048576, t, c, a[1], a[2], x[1], x[2], (a[1] > 0 ? x[1] / a[1] : 0), sr / 1024, dr / 1024, note }'
+            size = (b >= 1048576) ? sprintf("%.1f MB", b / 1048576) : sprintf("%.0f KB", b / 1024);
+            printf "| %s | %s | %.1f s | %s | %.1f (%.0f ms) | %.1f (%.0f ms) | %.2f | %.0f / %.0f MB%s |\n",
+                name, size, t, c, a[1], a[2], x[1], x[2], (a[1] > 0 ? x[1] / a[1] : 0), sr / 1024, dr / 1024, note }'
     done
 done
 echo
