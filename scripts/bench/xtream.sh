@@ -62,10 +62,12 @@ for k in live m3u xmltv; do
 done
 rm -f "$work/again"
 
-# "requests/s|p99 ms|non-2xx|errors" of a wrk run; the server's peak RSS (MB) goes to $work/rss.
+# "requests/s|p99 ms|non-2xx|errors" of a wrk run; the server's RSS when it starts and its peak
+# during the run (KB) go to $work/rss as "start|peak".
 run_wrk() {
     local conns=$1 duration=$2 path=$3
-    ( peak=0; while kill -0 "$server" 2>/dev/null; do r=$(ps -o rss= -p "$server" | tr -d ' '); [ "${r:-0}" -gt "$peak" ] && peak=$r; echo "$peak" >"$work/rss"; sleep 0.2; done ) &
+    local start; start=$(ps -o rss= -p "$server" | tr -d ' ')
+    ( peak=$start; while kill -0 "$server" 2>/dev/null; do r=$(ps -o rss= -p "$server" | tr -d ' '); [ "${r:-0}" -gt "$peak" ] && peak=$r; echo "$start|$peak" >"$work/rss"; sleep 0.1; done ) &
     local sampler=$!
     wrk -t2 -c"$conns" -d"$duration" --timeout 300s --latency "$base$path" >"$work/wrk" 2>&1
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
@@ -74,19 +76,20 @@ run_wrk() {
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "| answer | bytes | first build | connections | static file req/s (p99) | TVMS req/s (p99) | ratio | server peak RSS (static / TVMS) |"
+echo "| answer | bytes | first build | connections | static file req/s (p99) | TVMS req/s (p99) | ratio | server RSS start → peak, static / TVMS |"
 echo "|---|---|---|---|---|---|---|---|"
 for k in live m3u xmltv; do
     if [ "$k" = xmltv ]; then conns="4 16"; duration=$GUIDE_DURATION; else conns="16 64 256"; duration=$DURATION; fi
     for c in $conns; do
-        s=$(run_wrk "$c" "$duration" "/bench/${file[$k]}"); srss=$(cat "$work/rss")
+        # TVMS first: a static run's freed buffers stay in the heap and would be counted against it.
         d=$(run_wrk "$c" "$duration" "${url[$k]}"); drss=$(cat "$work/rss")
+        s=$(run_wrk "$c" "$duration" "/bench/${file[$k]}"); srss=$(cat "$work/rss")
         awk -F'|' -v name="${label[$k]}" -v b="${bytes[$k]}" -v t="${build[$k]}" -v c="$c" -v s="$s" -v d="$d" -v sr="$srss" -v dr="$drss" 'BEGIN {
-            split(s, a, "|"); split(d, x, "|");
+            split(s, a, "|"); split(d, x, "|"); split(sr, sm, "|"); split(dr, dm, "|");
             note = (a[3] + a[4] + x[3] + x[4] > 0) ? sprintf(" (non-2xx/errors: %d/%d static, %d/%d TVMS)", a[3], a[4], x[3], x[4]) : "";
             size = (b >= 1048576) ? sprintf("%.1f MB", b / 1048576) : sprintf("%.0f KB", b / 1024);
-            printf "| %s | %s | %.1f s | %s | %.1f (%.0f ms) | %.1f (%.0f ms) | %.2f | %.0f / %.0f MB%s |\n",
-                name, size, t, c, a[1], a[2], x[1], x[2], (a[1] > 0 ? x[1] / a[1] : 0), sr / 1024, dr / 1024, note }'
+            printf "| %s | %s | %.1f s | %s | %.1f (%.0f ms) | %.1f (%.0f ms) | %.2f | %.0f → %.0f / %.0f → %.0f MB%s |\n",
+                name, size, t, c, a[1], a[2], x[1], x[2], (a[1] > 0 ? x[1] / a[1] : 0), sm[1] / 1024, sm[2] / 1024, dm[1] / 1024, dm[2] / 1024, note }'
     done
 done
 echo

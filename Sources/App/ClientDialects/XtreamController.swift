@@ -205,6 +205,8 @@ enum XtreamController {
 
     // MARK: get.php
 
+    static let playlistChunk = 32 * 1024
+
     static func playlist(_ req: Request) async throws -> Response {
         let p = parameters(req)
         let login = p["username"], password = p["password"]
@@ -236,9 +238,20 @@ enum XtreamController {
         headers.add(name: .contentDisposition, value: "attachment; filename=\"playlist.m3u\"")
         headers.add(name: .cacheControl, value: "no-store")
         let count = template.length(path: credentials.path.count, query: credentials.query.count)
+        let allocator = req.byteBufferAllocator
+        // Filled straight into one reused buffer of `playlistChunk` bytes: each response in flight
+        // holds one chunk, whatever the playlist's size.
         let body = Response.Body(managedAsyncStream: { writer in
-            var chunks = template.chunks(credentials)
-            while let next = chunks.next() { try await writer.writeBuffer(ByteBuffer(bytes: next)) }
+            var buffer = allocator.buffer(capacity: playlistChunk + 4096)
+            for (i, part) in template.parts.enumerated() {
+                buffer.writeBytes(part)
+                if i < template.holes.count { buffer.writeBytes(template.holes[i] == .path ? credentials.path : credentials.query) }
+                if buffer.readableBytes >= playlistChunk {
+                    try await writer.writeBuffer(buffer)
+                    buffer.clear()
+                }
+            }
+            if buffer.readableBytes > 0 { try await writer.writeBuffer(buffer) }
         }, count: count)
         return Response(status: .ok, headers: headers, body: body)
     }
