@@ -67,7 +67,12 @@ rm -f "$work/again"
 run_wrk() {
     local conns=$1 duration=$2 path=$3
     local start; start=$(ps -o rss= -p "$server" | tr -d ' ')
-    ( peak=$start; while kill -0 "$server" 2>/dev/null; do r=$(ps -o rss= -p "$server" | tr -d ' '); [ "${r:-0}" -gt "$peak" ] && peak=$r; echo "$start|$peak" >"$work/rss"; sleep 0.1; done ) &
+    echo "$start|$start" >"$work/rss"
+    ( peak=$start; while kill -0 "$server" 2>/dev/null; do
+        r=$(ps -o rss= -p "$server" | tr -d ' ')
+        if [ "${r:-0}" -gt "$peak" ]; then peak=$r; echo "$start|$peak" >"$work/rss.tmp"; mv "$work/rss.tmp" "$work/rss"; fi
+        sleep 0.1
+      done ) &
     local sampler=$!
     wrk -t2 -c"$conns" -d"$duration" --timeout 300s --latency "$base$path" >"$work/wrk" 2>&1
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
