@@ -154,8 +154,10 @@ pkg_installed() {
 }
 
 # The e2e suite's Python packages (PyPI names) and the modules that prove them installed.
-PY_PACKAGES=(selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth pyjwt)
-PY_MODULES="selenium, requests, pytest, schemathesis, moto.server, boto3, akamai.edgeauth, jwt"
+# pyxtream, xtream-api-client and m3u-ipytv are the real IPTV clients of tests/e2e/test_xtream.py, at the
+# versions the spec's compatibility notes describe.
+PY_PACKAGES=(selenium requests pytest schemathesis 'moto[server]' boto3 akamai-edgeauth pyjwt pyxtream==0.8.0 xtream-api-client==0.1.0 m3u-ipytv==1.0.2)
+PY_MODULES="selenium, requests, pytest, schemathesis, moto.server, boto3, akamai.edgeauth, jwt, pyxtream, xtream_api_client, ipytv"
 
 python_deps_ok() {
     "$PYTHON" -c "import $PY_MODULES" >/dev/null 2>&1

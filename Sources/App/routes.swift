@@ -45,5 +45,6 @@ func routes(_ app: Application) throws {
     EPGGuideController.register(app)
     ClientPlaybackController.register(app)
     StreamCallbackController.register(app)
+    XtreamController.register(app)
     PortalController.register(signedIn)
 }

@@ -1,13 +1,14 @@
 import Foundation
 
 /// Which stream format a device plays. iOS, tvOS, KaiOS and Safari play HLS only; every other
-/// platform gets DASH when the item has a DASH URL (the manual's rule), HLS otherwise.
+/// platform gets DASH when the item has a DASH URL (the manual's rule), HLS otherwise. Xtream
+/// players ask for `.ts`/`.m3u8` and are given HLS like the HLS-only family.
 public enum DeviceFamily: String, Sendable {
     case apple, other
 
     public init(deviceType: String) {
         let t = deviceType.lowercased()
-        self = ["ios", "ipad", "iphone", "tvos", "appletv", "apple", "kaios", "safari", "macos"].contains(where: { t.hasPrefix($0) }) ? .apple : .other
+        self = ["ios", "ipad", "iphone", "tvos", "appletv", "apple", "kaios", "safari", "macos", "xtream"].contains(where: { t.hasPrefix($0) }) ? .apple : .other
     }
 }
 

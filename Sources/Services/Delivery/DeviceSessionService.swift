@@ -31,6 +31,9 @@ public enum DeviceSessionService {
         public var customerID: Int
         public var deviceID: Int
         public var deviceType: String
+        /// One device standing for several players told apart by address (the Xtream dialect's
+        /// shared device): a new playback ends only the previous one from the same address.
+        public var playbacksPerAddress = false
         public var family: DeviceFamily { DeviceFamily(deviceType: deviceType) }
     }
 

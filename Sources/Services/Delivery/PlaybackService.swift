@@ -259,14 +259,19 @@ public enum PlaybackService {
 
     static func startPlayback(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, product: ProductModel, item: String, kind: String, ip: String) async throws -> Int {
         let now = env.now
-        let key = "playing:\(ctx.deviceID)"
+        // Xtream logins share one device per account: there each client address is its own player.
+        let key = "playing:\(ctx.deviceID)" + (ctx.playbacksPerAddress ? "@\(ip)" : "")
+        let sameDevice: @Sendable (QueryBuilder<PlaybackSessionModel>) -> QueryBuilder<PlaybackSessionModel> = { q in
+            q.filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil)
+            if ctx.playbacksPerAddress { q.filter(\.$ip == ip) }
+            return q
+        }
         // The same request again from the same device (retries, token refreshes) is answered from
         // memory while its heartbeat is fresh; a stop on another node is seen within HotCache.ttl.
         // The device's open playback is reloaded by one request when the memory expires (see
         // HotCache), not by every request in flight.
-        let deviceID = ctx.deviceID
         let current: CurrentPlayback? = try await env.hot.get(key, now: now) {
-            guard let p = try await PlaybackSessionModel.query(on: env.db).filter(\.$deviceID == deviceID).filter(\.$endedAt == nil)
+            guard let p = try await sameDevice(PlaybackSessionModel.query(on: env.db))
                 .filter(\.$lastSeenAt > now.addingTimeInterval(-liveWindow)).sort(\.$lastSeenAt, .descending).first() else { return nil }
             return CurrentPlayback(id: p.id!, item: p.item, kind: p.kind, lastSeen: p.lastSeenAt)
         }
@@ -292,7 +297,7 @@ public enum PlaybackService {
                 // Row lock on the customer serialises concurrent starts of one account.
                 _ = try await db.sql.raw("SELECT id FROM customers WHERE id = \(bind: ctx.customerID) FOR UPDATE").all()
             }
-            try await PlaybackSessionModel.query(on: db).filter(\.$deviceID == ctx.deviceID).filter(\.$endedAt == nil).set(\.$endedAt, to: now).update()
+            try await sameDevice(PlaybackSessionModel.query(on: db)).set(\.$endedAt, to: now).update()
             try await CustomerDeviceModel.query(on: db).filter(\.$id == ctx.deviceID).set(\.$lastSeenAt, to: now).set(\.$ip, to: ip).update()
             let others = try await PlaybackSessionModel.query(on: db).filter(\.$customerID == ctx.customerID).filter(\.$endedAt == nil)
                 .filter(\.$lastSeenAt > since).count()

@@ -133,6 +133,7 @@ public enum DemoData {
           Deployment:        cmsService=\(cmsService) crmService=\(crmService)
           Business API:      authToken=\(authToken)
           Subscriber:        \(subscriberLogin) / \(subscriberPassword)
+          IPTV players:      \(xtreamLogin) / \(xtreamPassword) (Xtream Codes: this server's address; M3U: /get.php?username=\(xtreamLogin)&password=\(xtreamPassword)&type=m3u_plus)
           Resellers:         \(postpaidResellerEmail) / \(resellerPassword) (postpaid, 100 credits)
                              \(prepaidResellerEmail) / \(resellerPassword) (prepaid, order of 10 units)
         """

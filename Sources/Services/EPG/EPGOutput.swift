@@ -133,9 +133,11 @@ public enum EPGOutput {
     // MARK: XMLTV
 
     /// "ch12.democrm.tvms": the form XMLTV validators expect for channel ids.
-    public static func xmltvID(_ c: ChannelModel, service: String) -> String {
+    public static func xmltvID(_ c: ChannelModel, service: String) -> String { xmltvID(number: c.number, service: service) }
+
+    public static func xmltvID(number: Int, service: String) -> String {
         let clean = service.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "-" }
-        return "ch\(c.number).\(clean.isEmpty ? "tvms" : clean).tvms"
+        return "ch\(number).\(clean.isEmpty ? "tvms" : clean).tvms"
     }
 
     static func escape(_ s: String) -> String { XMLText.escape(s) }
