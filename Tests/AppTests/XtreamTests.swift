@@ -407,7 +407,7 @@ import Domain
     }
 
     @Test func playlistAndGuideAreTheCustomers() async throws {
-        try await withTVMS(trustProxy: true) { app, _ in
+        try await withTVMS(trustProxy: true) { app, clock in
             let f = try await setUp(app)
             let env = app.serviceEnvironment
             // A password that needs escaping in URLs.
@@ -443,6 +443,26 @@ import Domain
             let builds = state.clients.guides.builds
             _ = try await get(app, "/xmltv.php?username=xcuser2&password=a%2Bb%3Dc%23d%401")
             #expect(state.clients.guides.builds == builds)
+            // Ten minutes on (the window moves) or a guide change: the next request starts a
+            // rebuild and is answered at once with the previous file.
+            clock.advance(by: XMLTVFileCache.maxAge + 1)
+            let stale = try await get(app, "/xmltv.php?username=xcuser1&password=secret12")
+            #expect(stale.status == .ok && stale.body.string == guide.body.string)
+            #expect(state.clients.guides.builds == builds + 1)
+            await state.clients.guides.settle()
+            var amsterdam = Calendar(identifier: .gregorian)
+            amsterdam.timeZone = TimeZone(identifier: "Europe/Amsterdam")!
+            // Five days ahead: after the fixture's hourly week, inside the guide's two weeks.
+            var slot = EPGBuilderService.Slot(title: "Extra bulletin", day: amsterdam.dateComponents([.year, .month, .day], from: clock.now.addingTimeInterval(5 * 86_400)),
+                                              hour: 23, minute: 55, durationMinutes: 4)
+            slot.description = "Late"
+            _ = try await EPGBuilderService.add(app.serviceEnvironment, actor: .system("t"), deploymentID: f.deploymentID, channelID: f.news, slot: slot)
+            clock.advance(by: 6)
+            _ = try await get(app, "/xmltv.php?username=xcuser1&password=secret12")
+            await state.clients.guides.settle()
+            #expect(state.clients.guides.builds == builds + 2)
+            let fresh = try await get(app, "/xmltv.php?username=xcuser1&password=secret12")
+            #expect(fresh.body.string.contains("Extra bulletin") && !guide.body.string.contains("Extra bulletin"))
         }
     }
 

@@ -94,39 +94,7 @@ struct ClientIdempotencyMiddleware: AsyncMiddleware {
         guard request.method != .GET, request.method != .HEAD, let given = request.headers.first(name: "Idempotency-Key") else {
             return try await next.respond(to: request)
         }
-        try IdempotencyStore.validate(given: given)
         let ctx = request.device
-        let env = request.serviceEnvironment
-        let endpoint = "\(request.method.rawValue) \(request.url.path)"
-        switch try await IdempotencyStore.claim(env, deploymentID: ctx.deploymentID, key: "client:\(ctx.customerID):\(given)", endpoint: endpoint) {
-        case .replay(let status, let body):
-            var headers = HTTPHeaders()
-            if !body.isEmpty { headers.add(name: .contentType, value: "application/json; charset=utf-8") }
-            headers.add(name: .cacheControl, value: "no-store")
-            headers.add(name: "Idempotent-Replayed", value: "true")
-            return Response(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .init(string: body))
-        case .inProgress:
-            throw DomainError(.conflict, code: "request_in_progress", "A request with this idempotency key is still being processed; retry in a moment.")
-        case .mismatch(let other):
-            throw DomainError(.conflict, code: "idempotency_key_reused", "This idempotency key was used for \(other); use a new key for a different call.")
-        case .claimed(let id):
-            let response: Response
-            do {
-                response = try await next.respond(to: request)
-            } catch let e as DomainError {
-                // Refusals (insufficient funds, already owned…) are answers too: kept for the retry.
-                let (status, code, message, fields) = AppErrorMiddleware.describe(e)
-                response = try ClientJSON.response(APIErrorBody(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields)), status: status)
-            } catch {
-                try? await IdempotencyStore.release(env, id: id)
-                throw error
-            }
-            if response.status.code >= 500 {
-                try? await IdempotencyStore.release(env, id: id)
-            } else {
-                try await IdempotencyStore.complete(env, id: id, status: Int(response.status.code), body: response.body.string ?? "")
-            }
-            return response
-        }
+        return try await IdempotentResponse.respond(request, key: "client:\(ctx.customerID):\(given)", given: given, deploymentID: ctx.deploymentID, next: next)
     }
 }

@@ -13,15 +13,27 @@ struct IdempotencyMiddleware: AsyncMiddleware {
               let user = request.consoleUser, user.actor.canAccess(deployment: deploymentID) else {
             return try await next.respond(to: request)
         }
+        return try await IdempotentResponse.respond(request, key: "v1:\(user.user.id!.uuidString):\(given)", given: given,
+                                                    deploymentID: deploymentID, next: next)
+    }
+}
+
+/// The claim, replay and completion around one idempotent write, shared by REST v1 and the
+/// subscriber API (their keys differ: per console account, per customer). A refusal
+/// (`DomainError`) is an answer too and is kept for the retry; a server error or a thrown
+/// failure releases the key so a retry acts.
+enum IdempotentResponse {
+    static func respond(_ request: Request, key: String, given: String, deploymentID: UUID, next: any AsyncResponder) async throws -> Response {
         try IdempotencyStore.validate(given: given)
         let env = request.serviceEnvironment
         let endpoint = "\(request.method.rawValue) \(request.url.path)"
-        switch try await IdempotencyStore.claim(env, deploymentID: deploymentID, key: "v1:\(user.user.id!.uuidString):\(given)", endpoint: endpoint) {
+        switch try await IdempotencyStore.claim(env, deploymentID: deploymentID, key: key, endpoint: endpoint) {
         case .replay(let status, let body):
-            let r = Response(status: HTTPResponseStatus(statusCode: status), body: .init(string: body))
-            if !body.isEmpty { r.headers.contentType = .json }
-            r.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
-            return r
+            var headers = HTTPHeaders()
+            if !body.isEmpty { headers.add(name: .contentType, value: "application/json; charset=utf-8") }
+            headers.add(name: .cacheControl, value: "no-store")
+            headers.add(name: "Idempotent-Replayed", value: "true")
+            return Response(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .init(string: body))
         case .inProgress:
             throw DomainError(.conflict, code: "request_in_progress", "A request with this idempotency key is still being processed; retry in a moment.")
         case .mismatch(let other):
@@ -31,10 +43,8 @@ struct IdempotencyMiddleware: AsyncMiddleware {
             do {
                 response = try await next.respond(to: request)
             } catch let e as DomainError {
-                // Refusals are answers too: encode them as the error middleware would, and keep them.
                 let (status, code, message, fields) = AppErrorMiddleware.describe(e)
-                response = Response(status: status)
-                try response.content.encode(APIErrorBody(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields)))
+                response = try ClientJSON.response(APIErrorBody(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields)), status: status)
             } catch {
                 try? await IdempotencyStore.release(env, id: id)
                 throw error

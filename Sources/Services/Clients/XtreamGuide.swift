@@ -81,9 +81,11 @@ public enum XtreamGuide {
 
 /// Built guide files on local disk, one per slot (entitlement set and address, plain or
 /// gzip-compressed), rebuilt when the version (catalogue and guide revisions) changes and after
-/// `maxAge`, so the window follows the clock.
-/// One request builds a key at a time; the others wait for it. A replaced file is deleted one
-/// generation later, so a response still streaming it is never cut.
+/// `maxAge`, so the window follows the clock. One request builds a slot at a time; while it does,
+/// the others get the previous file (a guide of 10,000 channels takes a minute and a half to
+/// build, and a player should not wait for that when it has a guide a few minutes old); only the
+/// very first request of a slot waits. A replaced file is deleted one generation later, so a
+/// response still streaming it is never cut.
 public final class XMLTVFileCache: @unchecked Sendable {
     public static let maxAge: TimeInterval = 10 * 60
     static let maxEntries = 256
@@ -91,7 +93,7 @@ public final class XMLTVFileCache: @unchecked Sendable {
     private let lock = NSLock()
     private struct Entry { var url: URL; var builtAt: Date; var version: String }
     private var entries: [String: Entry] = [:]
-    private var building: [String: Task<Entry, any Error>] = [:]
+    private var building: [String: Task<URL, any Error>] = [:]
     private var retired: [String: URL] = [:]
     public private(set) var builds = 0
 
@@ -100,49 +102,64 @@ public final class XMLTVFileCache: @unchecked Sendable {
     func file(_ env: ServiceEnvironment, slot: String, version: String, gzip: Bool, build: @escaping @Sendable (URL) async throws -> Void) async throws -> URL {
         let key = slot + (gzip ? "|gz" : "")
         let now = env.now
-        enum Lookup { case hit(URL), wait(Task<Entry, any Error>) }
+        enum Lookup { case ready(URL), wait(Task<URL, any Error>) }
         let lookup: Lookup = lock.withLock {
-            if let e = entries[key], e.version == version, now.timeIntervalSince(e.builtAt) < Self.maxAge, e.builtAt <= now, FileManager.default.fileExists(atPath: e.url.path) { return .hit(e.url) }
-            if let t = building[key] { return .wait(t) }
-            builds += 1
-            let directory = self.directory
-            let t = Task { () throws -> Entry in
+            let current = entries[key].flatMap { FileManager.default.fileExists(atPath: $0.url.path) ? $0 : nil }
+            if let e = current, e.version == version, now.timeIntervalSince(e.builtAt) < Self.maxAge, e.builtAt <= now { return .ready(e.url) }
+            let task = building[key] ?? start(key: key, version: version, gzip: gzip, now: now, build: build)
+            if let e = current { return .ready(e.url) }
+            return .wait(task)
+        }
+        switch lookup {
+        case .ready(let url): return url
+        case .wait(let task): return try await task.value
+        }
+    }
+
+    /// Starts building a slot (under the lock); the task records its file when it is done.
+    private func start(key: String, version: String, gzip: Bool, now: Date, build: @escaping @Sendable (URL) async throws -> Void) -> Task<URL, any Error> {
+        builds += 1
+        let directory = self.directory
+        let task = Task { () throws -> URL in
+            do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 let plain = directory.appendingPathComponent("guide-\(UUID().uuidString).xml")
                 try await build(plain)
-                guard gzip else { return Entry(url: plain, builtAt: now, version: version) }
-                let packed = plain.appendingPathExtension("gz")
-                defer { try? FileManager.default.removeItem(at: plain) }
-                try Gzip.deflate(plain, to: packed)
-                return Entry(url: packed, builtAt: now, version: version)
-            }
-            building[key] = t
-            return .wait(t)
-        }
-        let task: Task<Entry, any Error>
-        switch lookup {
-        case .hit(let url): return url
-        case .wait(let t): task = t
-        }
-        do {
-            let e = try await task.value
-            lock.withLock {
-                if building[key] == task { building[key] = nil }
-                if let old = entries[key], old.url != e.url {
-                    if let older = retired[key] { try? FileManager.default.removeItem(at: older) }
-                    retired[key] = old.url
+                var url = plain
+                if gzip {
+                    url = plain.appendingPathExtension("gz")
+                    defer { try? FileManager.default.removeItem(at: plain) }
+                    try Gzip.deflate(plain, to: url)
                 }
-                if entries.count >= Self.maxEntries, entries[key] == nil {
-                    for (_, v) in entries { try? FileManager.default.removeItem(at: v.url) }
-                    entries.removeAll()
-                }
-                entries[key] = e
+                self.finish(key: key, entry: Entry(url: url, builtAt: now, version: version))
+                return url
+            } catch {
+                self.lock.withLock { self.building[key] = nil }
+                throw error
             }
-            return e.url
-        } catch {
-            lock.withLock { if building[key] == task { building[key] = nil } }
-            throw error
         }
+        building[key] = task
+        return task
+    }
+
+    private func finish(key: String, entry e: Entry) {
+        lock.withLock {
+            building[key] = nil
+            if let old = entries[key], old.url != e.url {
+                if let older = retired[key] { try? FileManager.default.removeItem(at: older) }
+                retired[key] = old.url
+            }
+            if entries.count >= Self.maxEntries, entries[key] == nil {
+                for (_, v) in entries { try? FileManager.default.removeItem(at: v.url) }
+                entries.removeAll()
+            }
+            entries[key] = e
+        }
+    }
+
+    /// Waits for the builds under way (tests; shutdown).
+    public func settle() async {
+        for task in lock.withLock({ Array(building.values) }) { _ = try? await task.value }
     }
 
     /// Deletes every built file (app shutdown).
