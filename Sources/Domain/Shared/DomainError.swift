@@ -62,3 +62,11 @@ public struct FieldErrors: Sendable {
         if !all.isEmpty { throw DomainError.validation(all) }
     }
 }
+
+extension DomainError {
+    /// A refusal with a stable code the apps switch on (`not_entitled`, `max_streams_reached`…);
+    /// forbidden unless said otherwise. One factory for the subscriber-facing services.
+    public static func refused(_ code: String, _ message: String, _ kind: Kind = .forbidden) -> DomainError {
+        DomainError(kind, code: code, message)
+    }
+}

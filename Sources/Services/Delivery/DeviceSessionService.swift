@@ -37,7 +37,6 @@ public enum DeviceSessionService {
         public var family: DeviceFamily { DeviceFamily(deviceType: deviceType) }
     }
 
-    static func refused(_ code: String, _ message: String, _ kind: DomainError.Kind = .forbidden) -> DomainError { DomainError(kind, code: code, message) }
 
     /// Signs a device in with a login id and password. Typed errors: `wrong_credentials`,
     /// `locked`, and those of `openSession`.
@@ -46,14 +45,14 @@ public enum DeviceSessionService {
         try validate(device)
         guard let c = try await CustomerModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$login == login.trimmingCharacters(in: .whitespaces))
             .filter(\.$deletedAt == nil).first() else {
-            throw refused("wrong_credentials", "The login id or password is wrong.", .unauthorized)
+            throw DomainError.refused("wrong_credentials", "The login id or password is wrong.", .unauthorized)
         }
         if let until = c.loginLockedUntil, until > env.now {
-            throw refused("locked", "Too many wrong passwords. Try again after \(Int(until.timeIntervalSince(env.now) / 60) + 1) minutes.", .locked)
+            throw DomainError.refused("locked", "Too many wrong passwords. Try again after \(Int(until.timeIntervalSince(env.now) / 60) + 1) minutes.", .locked)
         }
         let good = try CustomerService.verifyPassword(env, customer: c, password: password)
         try await countAttempt(env, customer: c, kind: .login, success: good)
-        guard good else { throw refused("wrong_credentials", "The login id or password is wrong.", .unauthorized) }
+        guard good else { throw DomainError.refused("wrong_credentials", "The login id or password is wrong.", .unauthorized) }
         return try await openSession(env, customer: c, device: device, ip: ip, country: country)
     }
 
@@ -73,25 +72,25 @@ public enum DeviceSessionService {
                             linkedBox: CustomerDeviceModel? = nil) async throws -> (token: String, context: Context) {
         try validate(device)
         let uid = device.uid.trimmingCharacters(in: .whitespaces)
-        guard let product = try await ProductModel.find(c.productID, on: env.db) else { throw refused("not_served", "The account has no product.") }
+        guard let product = try await ProductModel.find(c.productID, on: env.db) else { throw DomainError.refused("not_served", "The account has no product.") }
         // "Start from first login": the first sign-in that passes every other check starts the
         // subscription's clock.
         let startsNow = CustomerService.status(c, product: product, now: env.now) == .pending && c.startFromFirstLogin && c.firstLoginAt == nil
         if !startsNow { try requireServed(c, product: product, now: env.now) }
         if !DeviceTypes.allows(product.allowedDeviceTypes, type: device.type) {
-            throw refused("device_type_not_allowed", "This subscription cannot be watched on \(device.type) devices.")
+            throw DomainError.refused("device_type_not_allowed", "This subscription cannot be watched on \(device.type) devices.")
         }
         if let country, !DeviceTypes.countryAllowed(product.allowedCountries, country: country) {
-            throw refused("country_not_allowed", "This subscription cannot be watched from \(country.uppercased()).")
+            throw DomainError.refused("country_not_allowed", "This subscription cannot be watched from \(country.uppercased()).")
         }
-        if let problem = PlaybackService.ipProblem(product: product, ip: ip) { throw refused("ip_not_allowed", problem) }
+        if let problem = PlaybackService.ipProblem(product: product, ip: ip) { throw DomainError.refused("ip_not_allowed", problem) }
         let devices = try await CustomerDeviceModel.query(on: env.db).filter(\.$customerID == c.id!).all()
         let existing = linkedBox ?? devices.first { $0.uuid == uid }
         // A device holds its slot for two days after it was last used (the manual's rule), so a
         // replaced set-top box frees its place by itself.
         let inUse = devices.filter { $0.id != existing?.id && ($0.linked || ($0.lastSeenAt ?? .distantPast) > env.now.addingTimeInterval(-deviceSlotHold)) }
         if existing?.linked != true && inUse.count >= product.maxDevices {
-            throw refused("max_devices_reached", "This account already uses \(inUse.count) devices, the most its product allows. Sign out on one, or wait two days after its last use.", .conflict)
+            throw DomainError.refused("max_devices_reached", "This account already uses \(inUse.count) devices, the most its product allows. Sign out on one, or wait two days after its last use.", .conflict)
         }
         if startsNow {
             try await CustomerService.recordFirstLogin(env, customer: c)
@@ -122,10 +121,10 @@ public enum DeviceSessionService {
         let status = CustomerService.status(c, product: product, now: now)
         guard !status.isServed else { return }
         switch status {
-        case .disabled: throw refused("disabled", "The account is disabled. Contact your provider.")
-        case .expired: throw refused("expired", "The subscription has expired. Renew it to watch again.")
-        case .pending: throw refused("pending", "The subscription has not started yet.")
-        default: throw refused("not_served", "The account cannot watch now (\(status.rawValue)).")
+        case .disabled: throw DomainError.refused("disabled", "The account is disabled. Contact your provider.")
+        case .expired: throw DomainError.refused("expired", "The subscription has expired. Renew it to watch again.")
+        case .pending: throw DomainError.refused("pending", "The subscription has not started yet.")
+        default: throw DomainError.refused("not_served", "The account cannot watch now (\(status.rawValue)).")
         }
     }
 
@@ -141,7 +140,7 @@ public enum DeviceSessionService {
             """).all()
         guard rows.count == 1, let id = try? rows[0].decode(column: "id", as: Int.self),
               let box = try await CustomerDeviceModel.find(id, on: env.db), let c = try await CustomerModel.find(box.customerID, on: env.db) else {
-            throw refused("wrong_credentials", "This device is not registered with the provider.", .unauthorized)
+            throw DomainError.refused("wrong_credentials", "This device is not registered with the provider.", .unauthorized)
         }
         var info = device
         info.uid = box.uuid.isEmpty ? mac : box.uuid

@@ -53,7 +53,6 @@ public enum PlaybackService {
         public var ads: Ads
     }
 
-    static func refused(_ code: String, _ message: String, _ kind: DomainError.Kind = .forbidden) -> DomainError { DomainError(kind, code: code, message) }
 
     /// Why a product's IP rules refuse an address, or nil when they allow it.
     public static func ipProblem(product: ProductModel, ip: String) -> String? {
@@ -81,9 +80,9 @@ public enum PlaybackService {
                   let p = try await ProductModel.find(c.productID, on: env.db) else { return nil }
             return Account(customer: c, product: p)
         }
-        guard let account else { throw refused("not_served", "The account cannot watch.") }
+        guard let account else { throw DomainError.refused("not_served", "The account cannot watch.") }
         let (customer, product) = (account.customer, account.product)
-        if let problem = ipProblem(product: product, ip: ip) { throw refused("ip_not_allowed", problem) }
+        if let problem = ipProblem(product: product, ip: ip) { throw DomainError.refused("ip_not_allowed", problem) }
 
         // What to play and its window.
         var playable: Playable
@@ -95,10 +94,10 @@ public enum PlaybackService {
             if r.kind == .catchup {
                 guard let start = r.start, let stop = r.stop, stop > start else { throw DomainError.validation(["start": "catch-up needs the programme's start and stop"]) }
                 let days = playable.channel!.catchupDays
-                guard days > 0 else { throw refused("catchup_unavailable", "This channel has no catch-up.", .conflict) }
-                guard start < env.now else { throw refused("not_yet_aired", "The programme has not started yet.", .conflict) }
+                guard days > 0 else { throw DomainError.refused("catchup_unavailable", "This channel has no catch-up.", .conflict) }
+                guard start < env.now else { throw DomainError.refused("not_yet_aired", "The programme has not started yet.", .conflict) }
                 guard start >= env.now.addingTimeInterval(-Double(days) * 86_400) else {
-                    throw refused("catchup_expired", "The programme is older than the channel's \(days) days of catch-up.", .conflict)
+                    throw DomainError.refused("catchup_expired", "The programme is older than the channel's \(days) days of catch-up.", .conflict)
                 }
                 archive = (start, min(Int(stop.timeIntervalSince(start)), maxArchiveSeconds))
             }
@@ -106,7 +105,7 @@ public enum PlaybackService {
             guard let id = r.recordingID, let rec = try await RecordingModel.find(id, on: env.db), rec.customerID == ctx.customerID, rec.deletedAt == nil else {
                 throw DomainError.notFound("The recording")
             }
-            guard rec.state == "done" || rec.state == "recording" else { throw refused("recording_not_ready", "The recording is \(rec.state).", .conflict) }
+            guard rec.state == "done" || rec.state == "recording" else { throw DomainError.refused("recording_not_ready", "The recording is \(rec.state).", .conflict) }
             playable = try await cachedChannel(env, ref: .channel(rec.channelID), deploymentID: ctx.deploymentID)
             archive = (rec.start, min(Int(min(rec.stop, env.now).timeIntervalSince(rec.start)), maxArchiveSeconds))
         case .vod:
@@ -124,22 +123,22 @@ public enum PlaybackService {
         }
         switch decision {
         case .allowed: break
-        case .notServed(let status): throw refused("not_served", "The subscription is \(status.rawValue).")
-        case .notInPackages: throw refused("not_entitled", "This item is not in the subscription. It may be offered as pay-per-view.")
-        case .disabledItem: throw refused("unavailable", "This item is not available now.", .conflict)
+        case .notServed(let status): throw DomainError.refused("not_served", "The subscription is \(status.rawValue).")
+        case .notInPackages: throw DomainError.refused("not_entitled", "This item is not in the subscription. It may be offered as pay-per-view.")
+        case .disabledItem: throw DomainError.refused("unavailable", "This item is not available now.", .conflict)
         }
         // The profile's age limit refuses (`profile_restricted`); the account's own limit asks for the PIN.
         if try await ProfileService.playbackCheck(env, context: ctx, customer: customer, profileID: r.profileID, ref: playable.ref, channel: playable.channel) {
             playable.parental = true
         }
         if playable.parental {
-            guard let pin = r.pin else { throw refused("parental_pin_required", "This item is age-restricted: enter the parental PIN.") }
+            guard let pin = r.pin else { throw DomainError.refused("parental_pin_required", "This item is age-restricted: enter the parental PIN.") }
             if let until = customer.pinLockedUntil, until > env.now {
-                throw refused("parental_pin_locked", "Too many wrong PINs. Try again after \(Int(until.timeIntervalSince(env.now) / 60) + 1) minutes.", .locked)
+                throw DomainError.refused("parental_pin_locked", "Too many wrong PINs. Try again after \(Int(until.timeIntervalSince(env.now) / 60) + 1) minutes.", .locked)
             }
             let right = ParentalPIN.matches(customerID: customer.id!, stored: customer.parentalPINDigest, pin: pin)
             try await DeviceSessionService.countAttempt(env, customer: customer, kind: .pin, success: right)
-            guard right else { throw refused("parental_pin_wrong", "The parental PIN is wrong.") }
+            guard right else { throw DomainError.refused("parental_pin_wrong", "The parental PIN is wrong.") }
         }
 
         // Where to play from, then sign.
@@ -151,19 +150,19 @@ public enum PlaybackService {
         let (mapping, transcoder) = (route.mapping, route.transcoder)
         let stored = StreamRouting.candidates(hls: playable.hls, dash: playable.dash, fallback: playable.fallback, family: family,
                                               primaryDown: mapping?.status == "down")
-        guard !stored.isEmpty else { throw refused("no_stream", "This item has no stream address yet.", .conflict) }
+        guard !stored.isEmpty else { throw DomainError.refused("no_stream", "This item has no stream address yet.", .conflict) }
         let hosts = try await hostsInOrder(env, deploymentID: ctx.deploymentID, transcoder: transcoder, key: String(ctx.sessionID))
         var urls: [String] = []
         for s in stored {
             if s.hasPrefix("/") { urls += hosts.map { StreamRouting.resolve(s, on: $0) } } else { urls.append(s) }
         }
         if urls.isEmpty || urls.allSatisfy({ $0.hasPrefix("/") }) {
-            throw refused("no_stream_host", "The stream path needs a CDN hostname or a streaming server; none is configured.", .conflict)
+            throw DomainError.refused("no_stream_host", "The stream path needs a CDN hostname or a streaming server; none is configured.", .conflict)
         }
         urls = urls.filter { !$0.hasPrefix("/") }
         if let archive {
             guard let transcoder, let form = ArchiveServer(rawValue: transcoder.archiveForm) else {
-                throw refused("catchup_unavailable", "This channel is not mapped to a streaming server with an archive.", .conflict)
+                throw DomainError.refused("catchup_unavailable", "This channel is not mapped to a streaming server with an archive.", .conflict)
             }
             let mode: FlussonicArchiveMode = r.kind == .catchup && archive.start.addingTimeInterval(Double(archive.seconds)) > env.now ? .timeshiftAbs : .archive
             urls = urls.map { CatchupURLs.archive(live: $0, server: form, start: archive.start, duration: archive.seconds, flussonicMode: mode,
@@ -184,7 +183,7 @@ public enum PlaybackService {
                                                       lifetime: setting.lifetimeSeconds, bindIP: setting.bindIP, options: setting.options)
             }
             guard let signer else {
-                throw refused("token_not_configured", "The stream cannot be signed: the operator has not set up \(tokenType) tokens.", .conflict)
+                throw DomainError.refused("token_not_configured", "The stream cannot be signed: the operator has not set up \(tokenType) tokens.", .conflict)
             }
             var signed: [String] = []
             for u in urls {
@@ -203,12 +202,12 @@ public enum PlaybackService {
                 return DRMAccount(setting: d, key: try env.secrets.open(d.keySealed))
             }
             guard let account else {
-                throw refused("drm_not_configured", "The item is protected with \(vendor) but the operator has not set up that DRM account.", .conflict)
+                throw DomainError.refused("drm_not_configured", "The item is protected with \(vendor) but the operator has not set up that DRM account.", .conflict)
             }
             let d = account.setting
             let system = DRMTokens.system(for: family, deviceType: ctx.deviceType)
             let license = system == "fairplay" ? d.fairplayURL : system == "playready" ? (d.playreadyURL.isEmpty ? d.widevineURL : d.playreadyURL) : d.widevineURL
-            guard !license.isEmpty else { throw refused("drm_not_configured", "No \(system) licence server is set for \(playable.drm).", .conflict) }
+            guard !license.isEmpty else { throw DomainError.refused("drm_not_configured", "No \(system) licence server is set for \(playable.drm).", .conflict) }
             let key = account.key
             drm = DRMGrant(system: system, licenseURL: license, certificateURL: system == "fairplay" ? d.fairplayCertificateURL : "",
                            headerName: DRMTokens.headerName(vendor: d.vendor),
@@ -302,7 +301,7 @@ public enum PlaybackService {
             let others = try await PlaybackSessionModel.query(on: db).filter(\.$customerID == ctx.customerID).filter(\.$endedAt == nil)
                 .filter(\.$lastSeenAt > since).count()
             if others >= limit {
-                throw refused("max_streams_reached", "This account already plays on \(others) devices, the most its product allows at the same time. Stop one first.", .conflict)
+                throw DomainError.refused("max_streams_reached", "This account already plays on \(others) devices, the most its product allows at the same time. Stop one first.", .conflict)
             }
             let p = PlaybackSessionModel()
             p.deploymentID = ctx.deploymentID; p.customerID = ctx.customerID; p.deviceID = ctx.deviceID; p.item = item; p.kind = kind; p.ip = ip
@@ -324,7 +323,7 @@ public enum PlaybackService {
             return true
         }
         env.hot.remove("playing:\(ctx.deviceID)")
-        if !updated { throw refused("playback_ended", "This playback has ended; ask to play again.", .conflict) }
+        if !updated { throw DomainError.refused("playback_ended", "This playback has ended; ask to play again.", .conflict) }
     }
 
     public static func stop(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, playbackID: Int) async throws {

@@ -17,7 +17,6 @@ public enum RecordingService {
         public var usedHours: Double
     }
 
-    static func refused(_ code: String, _ message: String, _ kind: DomainError.Kind = .conflict) -> DomainError { DomainError(kind, code: code, message) }
 
     static func active(_ db: any Database, customerID: Int) -> QueryBuilder<RecordingModel> {
         RecordingModel.query(on: db).filter(\.$customerID == customerID).filter(\.$deletedAt == nil).filter(\.$state != "failed")
@@ -37,32 +36,32 @@ public enum RecordingService {
             throw DomainError.validation(["stop": "must be after the start, at most 8 hours later"])
         }
         guard let customer = try await CustomerModel.find(ctx.customerID, on: env.db), let product = try await ProductModel.find(customer.productID, on: env.db) else {
-            throw refused("not_allowed", "The account cannot record.", .forbidden)
+            throw DomainError.refused("not_allowed", "The account cannot record.", .forbidden)
         }
-        guard product.pvrQuotaHours > 0 else { throw refused("not_allowed", "Recordings are not part of this subscription.", .forbidden) }
+        guard product.pvrQuotaHours > 0 else { throw DomainError.refused("not_allowed", "Recordings are not part of this subscription.", .forbidden) }
         guard let channel = try await ChannelModel.find(channelID, on: env.db), channel.deploymentID == ctx.deploymentID else { throw DomainError.notFound("The channel") }
-        guard channel.recordingAllowed else { throw refused("not_allowed", "This channel cannot be recorded.", .forbidden) }
+        guard channel.recordingAllowed else { throw DomainError.refused("not_allowed", "This channel cannot be recorded.", .forbidden) }
         guard try await Entitlements.decide(env, customer: customer, ref: .channel(channelID)) == .allowed else {
-            throw refused("not_entitled", "This channel is not in the subscription.", .forbidden)
+            throw DomainError.refused("not_entitled", "This channel is not in the subscription.", .forbidden)
         }
         guard let mapping = try await StreamMappingModel.query(on: env.db).filter(\.$channelID == channelID).first(),
               let server = try await TranscoderModel.find(mapping.transcoderID, on: env.db) else {
-            throw refused("no_archive", "This channel is not recorded on a streaming server yet.")
+            throw DomainError.refused("no_archive", "This channel is not recorded on a streaming server yet.", .conflict)
         }
         let depth = mapping.dvrDepthDays > 0 ? mapping.dvrDepthDays : server.dvrDepthDays
-        guard start > env.now.addingTimeInterval(-Double(depth) * 86_400) else { throw refused("too_old", "The programme is older than the channel's archive.") }
+        guard start > env.now.addingTimeInterval(-Double(depth) * 86_400) else { throw DomainError.refused("too_old", "The programme is older than the channel's archive.", .conflict) }
         let clean = title.trimmingCharacters(in: .whitespacesAndNewlines)
         let name = String((clean.isEmpty ? channel.name : clean).prefix(200))
         let q = try await quota(env, customerID: ctx.customerID)
         let hours = stop.timeIntervalSince(start) / 3600
         if q.usedHours + hours > Double(q.totalHours) + 1e-9 {
-            throw refused("quota_exceeded", String(format: "This recording needs %.1f h but only %.1f of your %d hours are left. Delete a recording first.",
-                                                   hours, max(0, Double(q.totalHours) - q.usedHours), q.totalHours))
+            throw DomainError.refused("quota_exceeded", String(format: "This recording needs %.1f h but only %.1f of your %d hours are left. Delete a recording first.",
+                                                   hours, max(0, Double(q.totalHours) - q.usedHours), q.totalHours), .conflict)
         }
         let now = env.now
         return try await env.write { db in
             let clash = try await active(db, customerID: ctx.customerID).filter(\.$channelID == channelID).filter(\.$start < stop).filter(\.$stop > start).first()
-            if clash != nil { throw refused("already_recorded", "This programme is already recorded.") }
+            if clash != nil { throw DomainError.refused("already_recorded", "This programme is already recorded.", .conflict) }
             let r = RecordingModel()
             r.deploymentID = ctx.deploymentID; r.customerID = ctx.customerID; r.channelID = channelID; r.title = name; r.start = start; r.stop = stop
             r.state = stop <= now ? "done" : start <= now ? "recording" : "scheduled"; r.failure = ""; r.createdAt = now

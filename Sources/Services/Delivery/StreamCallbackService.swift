@@ -31,7 +31,6 @@ public enum StreamCallbackService {
     static let callerMemory: TimeInterval = 30
     public static let keyPrefix = "tvms_cb_"
 
-    static func refused(_ code: String, _ message: String, _ kind: DomainError.Kind = .forbidden) -> DomainError { DomainError(kind, code: code, message) }
 
     // MARK: Ticket settings (CMS › Settings › Token Settings › TVMS ticket)
 
@@ -96,7 +95,7 @@ public enum StreamCallbackService {
         case ticketTokenType:
             let s = try await ticketSetting(env, deploymentID: ctx.deploymentID)
             guard s.enabled else {
-                throw refused("token_not_configured", "The stream cannot be given a ticket: the operator has turned TVMS tickets off.", .conflict)
+                throw DomainError.refused("token_not_configured", "The stream cannot be given a ticket: the operator has turned TVMS tickets off.", .conflict)
             }
             let expires = start + Int64(s.lifetimeSeconds)
             let ticket = StreamTicket(deviceID: ctx.deviceID, item: item, kind: kind, expires: expires, boundToIP: s.bindIP)
@@ -114,7 +113,7 @@ public enum StreamCallbackService {
                                                       lifetime: row.lifetimeSeconds, bindIP: row.bindIP, options: row.options)
             }
             guard var setting = stored else {
-                throw refused("token_not_configured", "The stream cannot be signed: the operator has not set up nimble tokens.", .conflict)
+                throw DomainError.refused("token_not_configured", "The stream cannot be signed: the operator has not set up nimble tokens.", .conflict)
             }
             setting.options.nimble.payPerView = true
             let expires = start + Int64(setting.lifetimeSeconds)
@@ -356,7 +355,7 @@ public enum StreamCallbackService {
         if !caller.ppvToken.isEmpty {
             guard let id = sync.ID, let puzzle = sync.Puzzle, let signature = sync.Signature,
                   Secrets.equalDigests(NimblePPV.signature(id: id, puzzle: puzzle, token: caller.ppvToken), signature) else {
-                throw refused("bad_signature", "The sync's Signature does not match the WMSPanel push-API token stored for \(caller.name).")
+                throw DomainError.refused("bad_signature", "The sync's Signature does not match the WMSPanel push-API token stored for \(caller.name).")
             }
         }
         let now = env.now

@@ -60,7 +60,6 @@ public enum ProfileService {
         }
     }
 
-    static func refused(_ code: String, _ message: String, _ kind: DomainError.Kind = .forbidden) -> DomainError { DomainError(kind, code: code, message) }
 
     static func query(_ db: any Database, _ ctx: Context) -> QueryBuilder<CustomerProfileModel> {
         CustomerProfileModel.query(on: db).filter(\.$customerID == ctx.customerID).filter(\.$deploymentID == ctx.deploymentID)
@@ -120,7 +119,7 @@ public enum ProfileService {
     public static func create(_ env: ServiceEnvironment, context ctx: Context, input: NewProfile) async throws -> CustomerProfileModel {
         let existing = try await list(env, context: ctx)
         guard existing.count < ProfileRules.maxProfiles else {
-            throw refused("profile_limit_reached", "An account has at most \(ProfileRules.maxProfiles) profiles; delete one first.", .conflict)
+            throw DomainError.refused("profile_limit_reached", "An account has at most \(ProfileRules.maxProfiles) profiles; delete one first.", .conflict)
         }
         var errors = FieldErrors()
         let name = try await checkName(env, ctx, input.name, except: nil, errors: &errors)
@@ -171,7 +170,7 @@ public enum ProfileService {
 
     public static func delete(_ env: ServiceEnvironment, context ctx: Context, id: Int, parentalPIN: String?) async throws {
         let p = try await find(env, context: ctx, id: id)
-        guard p.defaultFor == nil else { throw refused("profile_is_default", "The account's main profile cannot be deleted.", .conflict) }
+        guard p.defaultFor == nil else { throw DomainError.refused("profile_is_default", "The account's main profile cannot be deleted.", .conflict) }
         if p.kids || !p.pinDigest.isEmpty || p.maxRating != nil {
             try await requireParentalPIN(env, ctx, parentalPIN, doing: "delete a restricted or locked profile")
         }
@@ -189,7 +188,7 @@ public enum ProfileService {
         guard !p.pinDigest.isEmpty else { return }
         let now = env.now
         if let until = p.pinLockedUntil, until > now {
-            throw refused("profile_pin_locked", "Too many wrong PINs for this profile. Try again after \(Int(until.timeIntervalSince(now) / 60) + 1) minutes.", .locked)
+            throw DomainError.refused("profile_pin_locked", "Too many wrong PINs for this profile. Try again after \(Int(until.timeIntervalSince(now) / 60) + 1) minutes.", .locked)
         }
         let right = ProfilePIN.matches(stored: p.pinDigest, pin: pin)
         if !right || p.pinFailures > 0 {
@@ -201,7 +200,7 @@ public enum ProfileService {
                     .set(\.$pinFailures, to: locked ? 0 : next).set(\.$pinLockedUntil, to: until).update()
             }
         }
-        guard right else { throw refused("profile_pin_wrong", "The profile PIN is wrong.") }
+        guard right else { throw DomainError.refused("profile_pin_wrong", "The profile PIN is wrong.") }
     }
 
     // MARK: The account's parental setting
@@ -241,14 +240,14 @@ public enum ProfileService {
     /// The account's parental PIN as proof for a guarded change: `parental_pin_required`,
     /// `parental_pin_locked` (423) or `parental_pin_wrong`, counted like playback's.
     static func requireParentalPIN(_ env: ServiceEnvironment, _ ctx: Context, _ pin: String?, doing what: String, field: String = "parentalPin") async throws {
-        guard let pin else { throw refused("parental_pin_required", "Enter the account's parental PIN (\(field)) to \(what).") }
+        guard let pin else { throw DomainError.refused("parental_pin_required", "Enter the account's parental PIN (\(field)) to \(what).") }
         let c = try await customer(env, ctx)
         if let until = c.pinLockedUntil, until > env.now {
-            throw refused("parental_pin_locked", "Too many wrong PINs. Try again after \(Int(until.timeIntervalSince(env.now) / 60) + 1) minutes.", .locked)
+            throw DomainError.refused("parental_pin_locked", "Too many wrong PINs. Try again after \(Int(until.timeIntervalSince(env.now) / 60) + 1) minutes.", .locked)
         }
         let right = ParentalPIN.matches(customerID: c.id!, stored: c.parentalPINDigest, pin: pin)
         try await DeviceSessionService.countAttempt(env, customer: c, kind: .pin, success: right)
-        guard right else { throw refused("parental_pin_wrong", "The parental PIN is wrong.") }
+        guard right else { throw DomainError.refused("parental_pin_wrong", "The parental PIN is wrong.") }
     }
 
     // MARK: Playback and catalogue
@@ -287,7 +286,7 @@ public enum ProfileService {
             guard let r else { throw DomainError.notFound("The profile") }
             if !ProfileRules.allows(kids: r.kids, maxRating: r.maxRating, ageRating: rating.age, parental: rating.parental) {
                 let limit = ProfileRules.ratingLimit(kids: r.kids, maxRating: r.maxRating).map { "\($0)+" } ?? "any rating"
-                throw refused("profile_restricted", rating.parental && r.kids && rating.age <= (ProfileRules.ratingLimit(kids: r.kids, maxRating: r.maxRating) ?? 18)
+                throw DomainError.refused("profile_restricted", rating.parental && r.kids && rating.age <= (ProfileRules.ratingLimit(kids: r.kids, maxRating: r.maxRating) ?? 18)
                               ? "This item is marked for adults; the kids profile \(r.name) does not play it."
                               : "This item is rated \(rating.age)+; the profile \(r.name) plays items up to \(limit).")
             }

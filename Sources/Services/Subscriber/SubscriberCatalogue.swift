@@ -35,8 +35,8 @@ public enum SubscriberCatalogue {
         return c
     }
 
-    static func media(_ id: UUID?) -> Any { id.map { "/media/\($0.uuidString.lowercased())" } ?? NSNull() }
-    static func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    static func media(_ id: UUID?) -> Any { PublishService.media(id) }
+    static func list(_ s: String) -> [String] { PublishService.list(s) }
 
     /// Open pay-per-view purchases of the customer (content refs as text).
     static func purchases(_ env: ServiceEnvironment, customerID: Int) async throws -> Set<String> {
