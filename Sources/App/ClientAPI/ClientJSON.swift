@@ -25,7 +25,7 @@ enum ClientJSON {
     /// The request body as `T`. A body that says it is something other than JSON is refused
     /// (415) rather than guessed at; a missing Content-Type is read as JSON.
     static func decode<T: Decodable>(_ type: T.Type, from req: Request) throws -> T {
-        if let declared = req.headers.first(name: .contentType), !declared.lowercased().hasPrefix("application/json") {
+        if let declared = req.headers.first(name: .contentType), declared != "application/json", !declared.lowercased().hasPrefix("application/json") {
             throw Abort(.unsupportedMediaType, reason: "Send the request body as application/json.")
         }
         guard let body = req.body.data, body.readableBytes > 0 else {

@@ -89,12 +89,16 @@ enum ClientAPI {
 /// key claims it for this customer and endpoint and its answer is kept for 24 hours; a retry
 /// (even a concurrent one) gets that answer again instead of acting twice — a rental is never
 /// charged twice. The same store and rules as the business API's (`IdempotencyStore`).
-struct ClientIdempotencyMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct ClientIdempotencyMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        // Requests without a key (playback, every read) pass straight through, without a Task.
         guard request.method != .GET, request.method != .HEAD, let given = request.headers.first(name: "Idempotency-Key") else {
-            return try await next.respond(to: request)
+            return next.respond(to: request)
         }
         let ctx = request.device
-        return try await IdempotentResponse.respond(request, key: "client:\(ctx.customerID):\(given)", given: given, deploymentID: ctx.deploymentID, next: next)
+        let asyncNext = AsyncBasicResponder { try await next.respond(to: $0).get() }
+        return request.eventLoop.makeFutureWithTask {
+            try await IdempotentResponse.respond(request, key: "client:\(ctx.customerID):\(given)", given: given, deploymentID: ctx.deploymentID, next: asyncNext)
+        }
     }
 }

@@ -40,32 +40,36 @@ struct HTTPError: AbortError {
 
 /// Maps every error once: DomainError and HTTPError keep their code and message; anything else is
 /// logged and answered with a generic 500 that leaks no internals.
-struct AppErrorMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            let (status, code, message, fields) = Self.describe(error)
-            if status == .internalServerError {
-                request.logger.report(error: error)
-            }
-            if BillingAPI.isBillingPath(request.url.path) {
-                let e = error as? DomainError ?? DomainError(.invalid, code: code, message)
-                var response = try BillingAPI.errorResponse(e)
-                if !(error is DomainError) {
-                    response = try BillingAPI.encode(BillingReply(status: status, ["Message": .string(message), "Code": .string(code)]))
-                }
-                return response
-            }
-            if Self.wantsJSON(request) {
-                let body = APIErrorBody(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields))
-                let response = Response(status: status)
-                try response.content.encode(body)
-                if status == .unauthorized { response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer") }
-                return response
-            }
-            return try await ErrorPage.render(request, status: status, message: message)
+struct AppErrorMiddleware: Middleware {
+    // An EventLoopFuture middleware (see docs/DESIGN.md, "Middleware on the hot path"): a
+    // successful response passes through without a Task; only an error starts one, to render.
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapError { error in
+            request.eventLoop.makeFutureWithTask { try await Self.answer(request, error: error) }
         }
+    }
+
+    static func answer(_ request: Request, error: any Error) async throws -> Response {
+        let (status, code, message, fields) = describe(error)
+        if status == .internalServerError {
+            request.logger.report(error: error)
+        }
+        if BillingAPI.isBillingPath(request.url.path) {
+            let e = error as? DomainError ?? DomainError(.invalid, code: code, message)
+            var response = try BillingAPI.errorResponse(e)
+            if !(error is DomainError) {
+                response = try BillingAPI.encode(BillingReply(status: status, ["Message": .string(message), "Code": .string(code)]))
+            }
+            return response
+        }
+        if wantsJSON(request) {
+            let body = APIErrorBody(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields))
+            let response = Response(status: status)
+            try response.content.encode(body)
+            if status == .unauthorized { response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer") }
+            return response
+        }
+        return try await ErrorPage.render(request, status: status, message: message)
     }
 
     static func describe(_ error: any Error) -> (HTTPResponseStatus, String, String, [String: String]) {
@@ -92,19 +96,20 @@ struct AppErrorMiddleware: AsyncMiddleware {
 
 /// Headers every response carries: no framing (clickjacking), no MIME sniffing, a strict CSP that
 /// allows only our own scripts and styles, and no referrer leaks of console URLs.
-struct SecurityHeadersMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
-        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
-        // The raw header is compared: parsing it into HTTPMediaType costs more than the rest of this.
-        if response.headers.first(name: .contentType)?.lowercased().hasPrefix("text/html") == true {
-            response.headers.replaceOrAdd(name: "Content-Security-Policy",
-                                          value: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-            response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+struct SecurityHeadersMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).map { response in
+            response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+            response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+            response.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
+            // The raw header is compared: parsing it into HTTPMediaType costs more than the rest of this.
+            if response.headers.first(name: .contentType)?.lowercased().hasPrefix("text/html") == true {
+                response.headers.replaceOrAdd(name: "Content-Security-Policy",
+                                              value: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+                response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+            }
+            return response
         }
-        return response
     }
 }
 

@@ -5,19 +5,21 @@ import Vapor
 /// cannot store NUL in text (SQLite can), so without this the same input would be accepted on one
 /// database and fail with a server error on the other; now both answer the same clear refusal.
 /// Every API request passes here, so the body is scanned as bytes (no String, no Foundation).
-struct NULGuardMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct NULGuardMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if let query = request.url.query, query.utf8.contains(0) || Self.contains(query.utf8, escape: Self.percentNUL) {
-            throw refusal
+            return request.eventLoop.makeFailedFuture(refusal)
         }
         if let body = request.body.data, body.readableBytes > 0 {
             let type = Self.textType(request.headers.first(name: .contentType))
             if type != .binary {
                 let bytes = body.readableBytesView
-                if bytes.contains(0) || Self.contains(bytes, escape: type == .form ? Self.percentNUL : Self.jsonNUL) { throw refusal }
+                if bytes.contains(0) || Self.contains(bytes, escape: type == .form ? Self.percentNUL : Self.jsonNUL) {
+                    return request.eventLoop.makeFailedFuture(refusal)
+                }
             }
         }
-        return try await next.respond(to: request)
+        return next.respond(to: request)
     }
 
     var refusal: DomainError { DomainError.validation(["request": "contains a NUL character, which no field may hold"]) }
@@ -27,7 +29,9 @@ struct NULGuardMiddleware: AsyncMiddleware {
     /// JSON, forms, plain text and a missing type are checked; uploads (multipart, images, .xlsx)
     /// carry binary data.
     static func textType(_ contentType: String?) -> BodyType {
-        guard let raw = contentType?.lowercased() else { return .json }
+        guard let contentType else { return .json }
+        if contentType == "application/json" { return .json }   // the API's usual case, without lower-casing
+        let raw = contentType.lowercased()
         let essence = raw.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces } ?? ""
         if essence == "application/x-www-form-urlencoded" { return .form }
         if essence == "application/json" || essence.hasPrefix("text/") { return .json }

@@ -73,21 +73,18 @@ public final class Metrics: Sendable {
 
 /// Counts and times every request under its route pattern (`/system-users/:id`), not its raw
 /// path, so metrics do not explode with ids.
-struct MetricsMiddleware: AsyncMiddleware {
+struct MetricsMiddleware: Middleware {
     let metrics: Metrics
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let start = DispatchTime.now().uptimeNanoseconds
-        let response: Response
-        do {
-            response = try await next.respond(to: request)
-        } catch {
-            let status = (error as? any AbortError)?.status.code ?? 500
-            record(request, status: status, start: start)
+        return next.respond(to: request).map { response in
+            record(request, status: response.status.code, start: start)
+            return response
+        }.flatMapErrorThrowing { error in
+            record(request, status: (error as? any AbortError)?.status.code ?? 500, start: start)
             throw error
         }
-        record(request, status: response.status.code, start: start)
-        return response
     }
 
     func record(_ request: Request, status: UInt, start: UInt64) {

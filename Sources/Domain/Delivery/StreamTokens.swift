@@ -371,16 +371,17 @@ public enum StreamSigner {
         var fragment: String?
 
         init(_ url: String) throws {
-            let trimmed = url.trimmingCharacters(in: .whitespaces)
+            // Plain Swift string scanning (no Foundation): this runs on every playback request.
+            let blank: (Character) -> Bool = { $0.isWhitespace && !$0.isNewline }
+            let trimmed = Substring(url).drop(while: blank).reversed().drop(while: blank).reversed()
             guard !trimmed.isEmpty, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }) else {
                 throw DomainError.validation(["url": "must be a URL without spaces"])
             }
-            var rest = Substring(trimmed)
+            var rest = Substring(String(trimmed))
             if let hash = rest.firstIndex(of: "#") { fragment = String(rest[rest.index(after: hash)...]); rest = rest[..<hash] } else { fragment = nil }
             var queryText: Substring = ""
             if let q = rest.firstIndex(of: "?") { queryText = rest[rest.index(after: q)...]; rest = rest[..<q] }
-            if let sep = rest.range(of: "://") {
-                let authorityStart = sep.upperBound
+            if let authorityStart = Self.afterSchemeSeparator(rest) {
                 let slash = rest[authorityStart...].firstIndex(of: "/") ?? rest.endIndex
                 guard slash > authorityStart else { throw DomainError.validation(["url": "has no host"]) }
                 head = String(rest[..<slash])
@@ -397,7 +398,21 @@ public enum StreamSigner {
         }
 
         /// The path as the edge sees it after decoding (`$uri` in nginx is decoded).
-        var decodedPath: String { path.removingPercentEncoding ?? path }
+        var decodedPath: String { path.utf8.contains(UInt8(ascii: "%")) ? (path.removingPercentEncoding ?? path) : path }
+
+        /// Where the authority starts: just after the first "://", if any.
+        static func afterSchemeSeparator(_ s: Substring) -> Substring.Index? {
+            var i = s.startIndex
+            while let colon = s[i...].firstIndex(of: ":") {
+                let a = s.index(after: colon)
+                if a < s.endIndex, s[a] == "/" {
+                    let b = s.index(after: a)
+                    if b < s.endIndex, s[b] == "/" { return s.index(after: b) }
+                }
+                i = a
+            }
+            return nil
+        }
 
         var joined: String {
             var out = head + path
@@ -438,18 +453,30 @@ public enum StreamSigner {
     }
 
     static func isQueryName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "_-.".unicodeScalars.contains($0) }
+        !name.isEmpty && name.utf8.allSatisfy { c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
+        }
     }
 
     /// Query values as the edges read them: token alphabets pass unchanged (`/`, `=`, `~`, `!`,
     /// `*`, `+`, `:` are legal in a query), everything that would end or break the parameter is
     /// percent-encoded.
     static func queryEscaped(_ value: String) -> String {
+        // Most tokens (hex, digits, base64) need no escaping: skip Foundation for them.
+        if value.utf8.allSatisfy({ c in (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || "-._~=/+:".utf8.contains(c) }) {
+            return value
+        }
+        return value.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? value
+    }
+
+    static let queryValueAllowed: CharacterSet = {
         var allowed = CharacterSet.urlQueryAllowed
         allowed.remove(charactersIn: "&#")
         allowed.insert(charactersIn: "+")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-    }
+        return allowed
+    }()
 
     // MARK: - nginx expressions
 
