@@ -37,7 +37,7 @@ public enum StreamRouting {
     /// primary marked down moves behind the fallback (failover), it is not dropped: an
     /// out-of-date health mark must not take a channel off the air.
     public static func candidates(hls: String, dash: String, fallback: String, family: DeviceFamily, primaryDown: Bool = false) -> [String] {
-        let h = hls.trimmingCharacters(in: .whitespaces), d = dash.trimmingCharacters(in: .whitespaces), f = fallback.trimmingCharacters(in: .whitespaces)
+        let h = hls.trimmingBlanksFast, d = dash.trimmingBlanksFast, f = fallback.trimmingBlanksFast
         let primary = family == .apple ? h : (d.isEmpty ? h : d)
         var out = [primary, f].filter { !$0.isEmpty }
         if primaryDown, out.count == 2 { out.reverse() }

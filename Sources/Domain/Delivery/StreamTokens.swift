@@ -258,7 +258,7 @@ public enum StreamSigner {
         var errors = FieldErrors()
         var ip = ""
         if setting.bindClientIP {
-            if let given = clientIP?.trimmingCharacters(in: .whitespaces), !given.isEmpty { ip = given }
+            if let given = clientIP?.trimmingBlanksFast, !given.isEmpty { ip = given }
             else { errors.add("clientIP", "is required: the setting binds links to the client IP") }
         }
         if let userID, userID.isEmpty || (setting.scheme == .akamai && userID.contains("~")) || (setting.scheme == .nimble && userID.contains("&")) {
@@ -371,18 +371,19 @@ public enum StreamSigner {
         var fragment: String?
 
         init(_ url: String) throws {
-            // Plain Swift string scanning (no Foundation): this runs on every playback request.
-            let blank: (Character) -> Bool = { $0.isWhitespace && !$0.isNewline }
-            let trimmed = Substring(url).drop(while: blank).reversed().drop(while: blank).reversed()
-            guard !trimmed.isEmpty, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+            // Byte scanning where the URL is plain ASCII (it nearly always is): this runs on every
+            // playback request, and Character and Foundation scanning cost more than the signing.
+            let trimmed = url.trimmingBlanksFast
+            let plain = trimmed.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+            guard !trimmed.isEmpty, plain || !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }) else {
                 throw DomainError.validation(["url": "must be a URL without spaces"])
             }
-            var rest = Substring(String(trimmed))
-            if let hash = rest.firstIndex(of: "#") { fragment = String(rest[rest.index(after: hash)...]); rest = rest[..<hash] } else { fragment = nil }
+            var rest = Substring(trimmed)
+            if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) { fragment = String(rest[rest.index(after: hash)...]); rest = rest[..<hash] } else { fragment = nil }
             var queryText: Substring = ""
-            if let q = rest.firstIndex(of: "?") { queryText = rest[rest.index(after: q)...]; rest = rest[..<q] }
+            if let q = rest.utf8.firstIndex(of: UInt8(ascii: "?")) { queryText = rest[rest.index(after: q)...]; rest = rest[..<q] }
             if let authorityStart = Self.afterSchemeSeparator(rest) {
-                let slash = rest[authorityStart...].firstIndex(of: "/") ?? rest.endIndex
+                let slash = rest[authorityStart...].utf8.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
                 guard slash > authorityStart else { throw DomainError.validation(["url": "has no host"]) }
                 head = String(rest[..<slash])
                 path = slash == rest.endIndex ? "/" : String(rest[slash...])
@@ -391,8 +392,9 @@ public enum StreamSigner {
                 head = ""
                 path = String(rest)
             }
-            query = queryText.split(separator: "&", omittingEmptySubsequences: true).map { item in
-                if let eq = item.firstIndex(of: "=") { return (String(item[..<eq]), String(item[item.index(after: eq)...])) }
+            query = queryText.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { bytes in
+                let item = Substring(bytes)
+                if let eq = item.utf8.firstIndex(of: UInt8(ascii: "=")) { return (String(item[..<eq]), String(item[item.index(after: eq)...])) }
                 return (String(item), "")
             }
         }
@@ -402,12 +404,13 @@ public enum StreamSigner {
 
         /// Where the authority starts: just after the first "://", if any.
         static func afterSchemeSeparator(_ s: Substring) -> Substring.Index? {
-            var i = s.startIndex
-            while let colon = s[i...].firstIndex(of: ":") {
-                let a = s.index(after: colon)
-                if a < s.endIndex, s[a] == "/" {
-                    let b = s.index(after: a)
-                    if b < s.endIndex, s[b] == "/" { return s.index(after: b) }
+            let u = s.utf8
+            var i = u.startIndex
+            while let colon = u[i...].firstIndex(of: UInt8(ascii: ":")) {
+                let a = u.index(after: colon)
+                if a < u.endIndex, u[a] == UInt8(ascii: "/") {
+                    let b = u.index(after: a)
+                    if b < u.endIndex, u[b] == UInt8(ascii: "/") { return u.index(after: b) }
                 }
                 i = a
             }
