@@ -135,16 +135,27 @@ enum ClientPlaybackController {
 }
 
 /// Resolves the device bearer token of the subscriber API (`Authorization: Bearer tvms_dev_…`).
-struct DeviceSessionMiddleware: AsyncMiddleware {
+struct DeviceSessionMiddleware: Middleware {
     struct Key: StorageKey { typealias Value = DeviceSessionService.Context }
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard let token = request.headers.bearerAuthorization?.token,
-              let ctx = try await DeviceSessionService.resolve(request.serviceEnvironment, token: token) else {
-            throw DomainError(.unauthorized, code: "session_invalid", "Sign in again: the device session is missing, expired or ended.")
+    // An EventLoopFuture middleware (docs/DESIGN.md, "Middleware on the hot path"): a session
+    // this process remembers passes on without starting a Task.
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        guard let token = request.headers.bearerAuthorization?.token else { return request.eventLoop.makeFailedFuture(Self.invalid) }
+        let env = request.serviceEnvironment
+        if let ctx = DeviceSessionService.resolveFromMemory(env, token: token) {
+            request.storage[Key.self] = ctx
+            return next.respond(to: request)
         }
-        request.storage[Key.self] = ctx
-        return try await next.respond(to: request)
+        return request.eventLoop.makeFutureWithTask { try await DeviceSessionService.resolve(env, token: token) }.flatMap { ctx in
+            guard let ctx else { return request.eventLoop.makeFailedFuture(Self.invalid) }
+            request.storage[Key.self] = ctx
+            return next.respond(to: request)
+        }
+    }
+
+    static var invalid: DomainError {
+        DomainError(.unauthorized, code: "session_invalid", "Sign in again: the device session is missing, expired or ended.")
     }
 }
 

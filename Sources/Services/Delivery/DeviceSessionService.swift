@@ -160,6 +160,17 @@ public enum DeviceSessionService {
     static let sessionMemory: TimeInterval = 30
 
     /// The device behind a bearer token, or nil when the token is unknown, revoked or expired.
+    /// The session as this process remembers it, when nothing is due (no reload, no touch):
+    /// the common case on the playback path, answered without suspending. nil means "ask
+    /// `resolve`", not "invalid".
+    public static func resolveFromMemory(_ env: ServiceEnvironment, token: String) -> Context? {
+        guard token.hasPrefix("tvms_dev_"), token.count < 200 else { return nil }
+        let now = env.now
+        guard let remembered: SessionRow? = env.hot.value("session:\(Secrets.digest(token))", now: now), let row = remembered,
+              !row.revoked, row.expires > now, now.timeIntervalSince(row.lastSeen) <= touchInterval else { return nil }
+        return row.context
+    }
+
     public static func resolve(_ env: ServiceEnvironment, token: String) async throws -> Context? {
         guard token.hasPrefix("tvms_dev_"), token.count < 200 else { return nil }
         let digest = Secrets.digest(token)
