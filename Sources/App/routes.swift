@@ -47,4 +47,7 @@ func routes(_ app: Application) throws {
     StreamCallbackController.register(app)
     XtreamController.register(app)
     PortalController.register(signedIn)
+    HostnamesController.register(signedIn)
+    SuperHostnameController.register(signedIn)
+    WhiteLabelController.register(console, signedIn: signedIn)
 }

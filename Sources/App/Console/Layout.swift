@@ -33,8 +33,8 @@ enum Layout {
                 item("User Logs", "/user-logs", .viewAuditLog),
                 item("Jobs", "/jobs", .viewJobs),
                 item("SendGrid", nil, .manageSystemUsers),
-                item("Super Hostname", nil, .manageSystemUsers),
-                item("White Labelling", nil, .manageSystemUsers),
+                item("Super Hostname", "/settings/super-hostnames", .manageSystemUsers),
+                item("White Labelling", "/settings/white-labelling", .manageSystemUsers),
             ]),
             ("CMS", [item("Channels", "/cms/channels", .cms), item("UI Groups", "/cms/ui-groups", .cms), item("TV Packages", "/cms/packages", .cms),
                      item("EPG Urls", "/cms/epg", .cms), item("EPG Overview", "/cms/epg/overview", .cms), item("EPG Builder", "/cms/epg/builder", .cms),
@@ -54,7 +54,8 @@ enum Layout {
                 + [item("Advertisement", nil, .crm), item("Webshops", "/crm/webshops", .crm), item("Communication", nil, .crm)]
                 + [item("Currencies", "/crm/currencies", .crm)]),
             ("MIQ", ["Dashboard", "Usages", "Content", "Location", "Hardware", "Network", "Software", "System Health", "Advertisement", "Financial"].map { item($0, nil, .miq) }),
-            ("UIT", ["User Interfaces", "Hostnames", "Templates", "Languages", "Menu Apps"].map { item($0, nil, .uit) }),
+            ("UIT", [item("User Interfaces", nil, .uit), item("Hostnames", "/uit/hostnames", .uit), item("Templates", nil, .uit), item("Languages", nil, .uit),
+                     item("Menu Apps", nil, .uit)]),
             ("API", [
                 item("API Connector", "/settings/api", .apiConnector),
                 item("REST API docs", "/api/v1/docs", .useRestAPI),
@@ -84,7 +85,8 @@ enum Layout {
             roleLabel: Role(rawValue: user.user.role)?.label ?? user.user.role, csrf: req.csrfToken,
             nav: navigation(for: user.actor, path: req.url.path), flashes: req.takeFlashes(),
             deploymentName: current?.name,
-            deployments: deployments.map { DeploymentOption(id: $0.id!.uuidString, name: $0.name, current: $0.id == current?.id) })
+            deployments: deployments.map { DeploymentOption(id: $0.id!.uuidString, name: $0.name, current: $0.id == current?.id) },
+            brand: try await req.consoleBrand(resellerID: user.actor.resellerID))
         let view = try await req.view.render(template, PageVM(layout: layout, page: body))
         let response = try await view.encodeResponse(for: req)
         response.status = status
