@@ -103,8 +103,10 @@ import VaporTesting
             let env = app.serviceEnvironment
             let dep = try await DeploymentService.create(env, actor: .system("test"), input: .init(name: "Old", cmsService: "oldcms", crmService: "oldcrm",
                                                                                                    timeZone: "UTC", defaultCurrency: "EUR")).deployment
-            let r1 = try await ResellerService.create(env, actor: .system("test"), deploymentID: dep.id!, input: .init(name: "One", type: .postpaid))
-            let r2 = try await ResellerService.create(env, actor: .system("test"), deploymentID: dep.id!, input: .init(name: "Two", type: .prepaid))
+            _ = try await CurrencyService.add(env, actor: .system("test"), deploymentID: dep.id!, code: "CREDITS", name: nil, symbol: nil)
+            let one = ResellerService.Input(name: "One", type: .postpaid), two = ResellerService.Input(name: "Two", type: .postpaid)
+            let r1 = try await ResellerService.create(env, actor: .system("test"), deploymentID: dep.id!, input: one)
+            let r2 = try await ResellerService.create(env, actor: .system("test"), deploymentID: dep.id!, input: two)
             for (r, host) in [(r1, "tv.one.example"), (r2, "tv.two.example"), (r2, "watch.two.example")] {
                 try await app.db.sql.raw("""
                     INSERT INTO reseller_domains (deployment_id, reseller_id, hostname, created_at) VALUES (\(bind: dep.id!), \(bind: r.id!), \(bind: host), \(bind: testEpoch))
@@ -219,7 +221,9 @@ import VaporTesting
             let still = try #require(try await HostnameModel.find(theirs.id, on: app.db))
             #expect(still.hostname == "tv.other.example")
             // Nor can a hostname of A be moved onto a reseller of another deployment.
-            let otherReseller = try await ResellerService.create(env, actor: .system("test"), deploymentID: other.id!, input: .init(name: "Theirs", type: .postpaid))
+            _ = try await CurrencyService.add(env, actor: .system("test"), deploymentID: other.id!, code: "CREDITS", name: nil, symbol: nil)
+            let theirsInput = ResellerService.Input(name: "Theirs", type: .postpaid)
+            let otherReseller = try await ResellerService.create(env, actor: .system("test"), deploymentID: other.id!, input: theirsInput)
             let mine = try #require(try await HostnameModel.query(on: app.db).filter(\.$hostname == "tv.demo.example").first())
             let moved = try await b.post("/uit/hostnames/\(mine.id!)", hostFields("tv.demo.example", reseller: String(otherReseller.id!)))
             #expect(moved.status == .unprocessableEntity && moved.body.string.contains("is not a reseller of this deployment"))

@@ -37,7 +37,7 @@ enum ClientAPISchemas {
                                    "hostname": O.string("The hostname resolved (after the super-hostname step); null for ?service= alone", nullable: true),
                                    "serviceRequired": O.boolean,
                                    "languages": ["type": "array", "items": O.object(["code": O.string(), "name": O.string(), "rtl": O.boolean], required: ["code", "name", "rtl"])],
-                                   "defaultLanguage": O.string(), "ui": ["type": "object", "nullable": true, "description": "The hostname's default UI document"],
+                                   "defaultLanguage": O.string(), "ui": ["type": ["object", "null"], "description": "The hostname's default UI document (GET /ui/{id}); null until UIs exist"],
                                    "texts": O.object(["loginSide": O.string(), "disclaimer": O.string()], required: ["loginSide", "disclaimer"]),
                                    "branding": O.object(["name": O.string(), "logo": O.string(nullable: true), "background": O.string(nullable: true),
                                                          "selectionColour": O.string("#RRGGBB"), "resellerId": O.integer], required: ["name"]),

@@ -34,8 +34,8 @@ public enum BootstrapDocument {
             branding["resellerId"] = rid
             branding["name"] = r.company.isEmpty ? r.name : r.company
             if let b = try await ResellerBrandingModel.find(rid, on: env.db) {
-                branding["logo"] = b.logoID.map(mediaPath) ?? NSNull()
-                branding["background"] = b.backgroundID.map(mediaPath) ?? NSNull()
+                branding["logo"] = b.logoID.map { mediaPath($0) as Any } ?? NSNull()
+                branding["background"] = b.backgroundID.map { mediaPath($0) as Any } ?? NSNull()
                 if !b.selectionColour.isEmpty { branding["selectionColour"] = b.selectionColour }
                 if !b.supportText.isEmpty { support["text"] = b.supportText }
             }
@@ -52,14 +52,14 @@ public enum BootstrapDocument {
             }
             authMethods = HostnameRules.list(h.authMethods, of: AuthMethod.self)
             platforms = HostnameRules.list(h.platforms, of: DevicePlatform.self)
-            stores = ["android": h.androidStoreURL.isEmpty ? NSNull() : h.androidStoreURL, "ios": h.iosStoreURL.isEmpty ? NSNull() : h.iosStoreURL]
+            stores = ["android": orNull(h.androidStoreURL), "ios": orNull(h.iosStoreURL)]
         }
         return [
             "service": d.crmService, "timeZone": d.timeZone, "api": "/api/client/v1",
-            "hostname": h?.hostname ?? NSNull(),
+            "hostname": orNull(h?.hostname ?? ""),
             "languages": part.languages.map { ["code": $0.code, "name": $0.name, "rtl": $0.rtl] as [String: Any] },
             "defaultLanguage": part.defaultLanguage,
-            "ui": part.ui ?? NSNull(),
+            "ui": part.ui.map { $0 as Any } ?? NSNull(),
             "texts": texts, "branding": branding, "support": support,
             "authMethods": authMethods.map(\.rawValue), "platforms": platforms.map(\.rawValue), "stores": stores,
             "activation": ["url": baseURL + "/activate?service=" + d.crmService, "codeLifetimeSeconds": activationLifetime],
@@ -67,4 +67,7 @@ public enum BootstrapDocument {
     }
 
     static func mediaPath(_ id: UUID) -> String { "/media/\(id.uuidString.lowercased())" }
+
+    /// JSON null for an empty text (no store link, no hostname).
+    static func orNull(_ text: String) -> Any { text.isEmpty ? NSNull() : text }
 }

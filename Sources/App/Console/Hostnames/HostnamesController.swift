@@ -205,14 +205,18 @@ enum HostnamesController {
 
     static func save(_ req: Request, id: Int?) async throws -> Response {
         let ctx = try await context(req)
-        let existing = try await id.map { try await HostnameService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: $0) }
+        var existing: HostnameModel? = nil
+        if let id { existing = try await HostnameService.find(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id) }
         let f = try req.content.decode(HostForm.self)
         let codes = try await languageCodes(ctx, existing)
         do {
             let input = try input(req, f, codes: codes)
-            let h = existing == nil
-                ? try await HostnameService.create(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, input: input)
-                : try await HostnameService.update(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id!, input: input)
+            let h: HostnameModel
+            if let id {
+                h = try await HostnameService.update(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, id: id, input: input)
+            } else {
+                h = try await HostnameService.create(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, input: input)
+            }
             req.flash(.success, existing == nil ? "Hostname \(h.hostname) added." : "Hostname \(h.hostname) saved.")
             return req.redirect(to: "/uit/hostnames", redirectType: .normal)
         } catch let e as DomainError where e.kind == .invalid || e.kind == .conflict {

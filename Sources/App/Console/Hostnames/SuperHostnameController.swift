@@ -41,7 +41,7 @@ enum SuperHostnameController {
                             intro: "One app build for several operators or brands: an app configured with a super hostname first asks for a service id, then continues as the hostname that id maps to.",
                             buttons: [], tabs: [], sections: [Section(title: nil, table: .simple(["Super hostname", "Service ids", "Maps"], rows, empty: "No super hostname yet.")),
                                                               Section(title: "Add a super hostname", form: form)])
-        return try await Layout.render(req, "sections", title: "Super Hostname", vm, status: error == nil ? .ok : .unprocessableEntity)
+        return try await Layout.render(req, "sections", title: "Super Hostname", vm, status: error.map { $0.kind == .conflict ? .conflict : .unprocessableEntity } ?? .ok)
     }
 
     static func create(_ req: Request) async throws -> Response {

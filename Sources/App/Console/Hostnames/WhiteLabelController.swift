@@ -49,11 +49,11 @@ enum WhiteLabelController {
     }
 
     static func logo(_ req: Request) async throws -> Response {
-        guard let id = req.parameters.get("id", as: Int.self), let (data, type) = try await ConsoleBrandService.logo(on: req.db, brandID: id) else {
+        guard let id = req.parameters.get("id", as: Int.self), let found = try await ConsoleBrandService.logo(on: req.db, brandID: id) else {
             throw Abort(.notFound)
         }
-        let response = Response(status: .ok, body: .init(data: data))
-        response.headers.replaceOrAdd(name: .contentType, value: type)
+        let response = Response(status: .ok, body: .init(data: found.0))
+        response.headers.replaceOrAdd(name: .contentType, value: found.1)
         // Pages link the logo with its content hash (?v=), so a new logo is a new address.
         response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=86400")
         return response
