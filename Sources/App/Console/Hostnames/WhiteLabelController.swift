@@ -79,7 +79,7 @@ enum WhiteLabelController {
         if let error { vm.apply(error) }
         var images: [ImagePreview] = []
         if let data = b.logoData, let id = b.id {
-            images.append(ImagePreview(label: "Logo", src: "/console-brand/\(id)/logo?v=\(b.logoSHA256.prefix(16))", caption: "\(data.count / 1024) KiB, \(b.logoType)"))
+            images.append(ImagePreview(label: "Logo", src: "/console-brand/\(id)/logo?v=\(b.logoSHA256.prefix(16))", caption: "\(data.count < 1024 ? "\(data.count) bytes" : "\(data.count / 1024) KiB"), \(b.logoType)"))
         }
         let current = Section(title: "Current brand", details: [
             KeyValue(key: "Name", value: b.name.isEmpty ? "(default)" : b.name, mono: false),
