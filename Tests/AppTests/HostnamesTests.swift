@@ -269,6 +269,7 @@ import VaporTesting
             let mapping = try #require(try await SuperHostnameServiceModel.query(on: app.db).filter(\.$superHostnameID == s.id!).first())
             try await b.post("/settings/super-hostnames/\(s.id!)/services/\(mapping.id!)/remove")
             #expect(try p.code(try await boot(app, "host=apps.second.example&service=a7")) == "unknown_service")
+            #expect(try await b.get("/settings/super-hostnames/\(s.id!)/delete").body.string.contains("Delete apps.second.example?"))
             try await b.post("/settings/super-hostnames/\(s.id!)/delete")
             #expect(try p.code(try await boot(app, "host=apps.second.example")) == "unknown_hostname")
             let actions = try await AuditRecordModel.query(on: app.db).filter(\.$entityType == "super_hostname").filter(\.$entityID == String(s.id!)).all().map(\.action)

@@ -13,6 +13,7 @@ enum SuperHostnameController {
         s.get(use: list)
         s.post(use: create)
         s.get(":id", use: details)
+        s.get(":id", "delete", use: confirmDelete)
         s.post(":id", "delete", use: delete)
         s.post(":id", "services", use: addService)
         s.post(":id", "services", ":mappingID", "remove", use: removeService)
@@ -74,8 +75,16 @@ enum SuperHostnameController {
         let vm = SectionsVM(heading: "Super hostname \(s.hostname)", intro: nil, buttons: [Button(label: "Super Hostname", href: "/settings/super-hostnames", primary: false)], tabs: [],
                             sections: [Section(title: "Service ids", table: table), Section(title: "Add a service id", form: form),
                                        Section(title: "Delete", intro: "Apps configured with \(s.hostname) stop working.",
-                                               actions: [RowAction(label: "Delete super hostname", href: nil, postTo: "\(base)/delete", danger: true)])])
+                                               actions: [RowAction(label: "Delete super hostname", href: "\(base)/delete", postTo: nil, danger: true)])])
         return try await Layout.render(req, "sections", title: s.hostname, vm)
+    }
+
+    static func confirmDelete(_ req: Request) async throws -> Response {
+        let s = try await SuperHostnameService.find(req.serviceEnvironment, actor: try req.actor, id: try req.parameters.require("id", as: Int.self))
+        let vm = ConfirmVM(heading: "Delete \(s.hostname)?",
+                           message: "Apps configured with \(s.hostname) can no longer ask for a service id; its service ids are removed. The hostnames they opened stay.",
+                           action: "/settings/super-hostnames/\(s.id!)/delete", buttonLabel: "Delete super hostname", cancelHref: "/settings/super-hostnames/\(s.id!)")
+        return try await Layout.render(req, "confirm", title: "Delete \(s.hostname)", vm)
     }
 
     static func delete(_ req: Request) async throws -> Response {
