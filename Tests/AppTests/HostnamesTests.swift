@@ -237,6 +237,16 @@ import VaporTesting
             let admin = try await AuthService.actor(for: try #require(try await SystemUserModel.query(on: app.db).filter(\.$email == "admin-a@example.com").first()), on: app.db, ip: nil)
             await #expect(throws: DomainError.self) { _ = try await SuperHostnameService.create(env, actor: admin, hostname: "apps.x.example") }
             await #expect(throws: DomainError.self) { _ = try await ConsoleBrandService.saveInstallation(env, actor: admin, input: .init(name: "X", primaryColour: "", supportContact: "", consoleDomain: "")) }
+            // A reseller's console brand is visible to the deployment's admin, changeable only by the owner.
+            let postpaid = try #require(try await ResellerModel.query(on: app.db).filter(\.$name == "Demo Postpaid Reseller").first())
+            let tab = try await b.get("/crm/resellers/\(postpaid.id!)/console-branding")
+            #expect(tab.status == .ok && tab.body.string.contains("Postpaid Reseller Console") && !tab.body.string.contains("Save brand"))
+            #expect(try await b.post("/crm/resellers/\(postpaid.id!)/console-branding", [("name", "Hijacked"), ("consoleDomain", "console.main.example")]).status == .forbidden)
+            await #expect(throws: DomainError.self) {
+                _ = try await ConsoleBrandService.saveReseller(env, actor: admin, deploymentID: a.id!, resellerID: postpaid.id!,
+                                                               input: .init(name: "X", primaryColour: "", supportContact: "", consoleDomain: "console.main.example"))
+            }
+            #expect(try await ConsoleBrandModel.query(on: app.db).filter(\.$resellerID == postpaid.id!).first()?.name == "Postpaid Reseller Console")
             // A reseller account reaches neither.
             var reseller = Browser(app)
             try await reseller.login(DemoData.postpaidResellerEmail, DemoData.resellerPassword)

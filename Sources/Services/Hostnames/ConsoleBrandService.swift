@@ -62,7 +62,7 @@ public enum ConsoleBrandService {
         return try await stored(resellerID: nil, on: env.db) ?? empty(resellerID: nil)
     }
 
-    /// A reseller's console brand: the deployment's operators (CRM) edit it from the reseller's page.
+    /// A reseller's console brand, shown on the reseller's page to the deployment's operators (CRM).
     public static func reseller(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int) async throws -> ConsoleBrandModel {
         _ = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         try actor.require(.crm, in: deploymentID)
@@ -82,7 +82,11 @@ public enum ConsoleBrandService {
         return try await save(env, actor: actor, b, deploymentID: nil, input: input)
     }
 
+    /// Only the owner changes it: a console domain decides what the login page on that address
+    /// looks like, so a deployment's admin could otherwise dress another address of the
+    /// installation in a reseller's brand.
     public static func saveReseller(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, input: Input) async throws -> ConsoleBrandModel {
+        try actor.require(.manageSystemUsers)
         let b = try await reseller(env, actor: actor, deploymentID: deploymentID, resellerID: resellerID)
         return try await save(env, actor: actor, b, deploymentID: deploymentID, input: input)
     }

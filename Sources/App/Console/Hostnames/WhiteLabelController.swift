@@ -18,7 +18,7 @@ enum WhiteLabelController {
         owner.on(.POST, body: .collect(maxSize: "2mb"), use: save)
         let r = signedIn.grouped("crm", "resellers").grouped(RequirePermission(permission: .crm))
         r.get(":id", "console-branding", use: resellerPage)
-        r.on(.POST, ":id", "console-branding", body: .collect(maxSize: "2mb"), use: saveReseller)
+        r.grouped(RequirePermission(permission: .manageSystemUsers)).on(.POST, ":id", "console-branding", body: .collect(maxSize: "2mb"), use: saveReseller)
     }
 
     // MARK: Public pieces
@@ -143,9 +143,12 @@ enum WhiteLabelController {
     static func renderReseller(_ req: Request, form f: BrandForm?, error: DomainError?) async throws -> Response {
         let (ctx, r) = try await ResellerPagesController.load(req)
         let b = try await ConsoleBrandService.reseller(ctx.env, actor: ctx.actor, deploymentID: ctx.deploymentID, resellerID: r.id!)
-        return try await ResellerPagesController.page(req, r, tab: "Console Branding", intro: resellerNote,
-                                                      sections(b, action: "/crm/resellers/\(r.id!)/console-branding", fallbackNote: nil, form: f, error: error),
-                                                      status: error == nil ? .ok : .unprocessableEntity)
+        var all = sections(b, action: "/crm/resellers/\(r.id!)/console-branding", fallbackNote: nil, form: f, error: error)
+        if !ctx.actor.may(.manageSystemUsers) {
+            // Operators see the brand; changing it is the owner's (see ConsoleBrandService.saveReseller).
+            all = [all[0], Section(title: nil, intro: "Only the installation's owner changes console brands.")]
+        }
+        return try await ResellerPagesController.page(req, r, tab: "Console Branding", intro: resellerNote, all, status: error == nil ? .ok : .unprocessableEntity)
     }
 
     static func saveReseller(_ req: Request) async throws -> Response {
