@@ -50,4 +50,7 @@ func routes(_ app: Application) throws {
     UserInterfacesController.register(signedIn)
     TemplatesController.register(signedIn)
     LanguagesController.register(signedIn)
+    HostnamesController.register(signedIn)
+    SuperHostnameController.register(signedIn)
+    WhiteLabelController.register(console, signedIn: signedIn)
 }

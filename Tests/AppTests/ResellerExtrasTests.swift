@@ -102,7 +102,7 @@ func pngHeader(width: Int, height: Int) -> [UInt8] {
 
             // Domain mapping: normalised, unique across resellers, removable.
             try await b.post("\(base)/domains", [("hostname", "TV.Extras-Shop.example.")])
-            #expect(try await ResellerDomainModel.query(on: app.db).filter(\.$resellerID == r.id!).first()?.hostname == "tv.extras-shop.example")
+            #expect(try await HostnameModel.query(on: app.db).filter(\.$resellerID == r.id!).first()?.hostname == "tv.extras-shop.example")
             try await b.post("/crm/resellers/\(other.id!)/domains", [("hostname", "tv.extras-shop.example")])
             #expect(try await b.get("/crm/resellers/\(other.id!)/domains").body.string.contains("already belongs to another reseller"))
             try await b.post("\(base)/domains", [("hostname", "http://x/y")])

@@ -12,7 +12,8 @@ enum ClientAccountController {
     static func register(open: ClientAPIRoutes, signedIn: ClientAPIRoutes) {
         let tag = "Way in and account"
         open.add(.GET, ["bootstrap"], "Before sign-in: the operator behind a service id or an app hostname, its branding and sign-in methods", tag,
-                 query: [("service", "The Service ID"), ("host", "The app's hostname (a reseller domain mapping)")], response: "Bootstrap", use: bootstrap)
+                 query: [("host", "The app's hostname, or a super hostname"), ("service", "With a super hostname: the service id the subscriber typed; alone: the deployment's CRM service"),
+                        ("lang", "The language for the hostname's texts (falls back to the default language, then English)")], response: "Bootstrap", use: bootstrap)
         open.add(.POST, ["auth", "mac"], "Sign in a set-top box the operator linked by its MAC address", tag, body: "MACLogin", status: 201, response: "Session", use: macLogin)
         open.add(.POST, ["auth", "activation-code"], "Start a sign-in by code: the TV shows the code and polls", tag, body: "ActivationStart", status: 201,
                  response: "ActivationStarted", use: startActivation)
@@ -26,23 +27,16 @@ enum ClientAccountController {
         signedIn.add(.POST, ["devices", "heartbeat"], "Keep this device's place and session fresh", tag, response: "DeviceHeartbeat", use: heartbeat)
     }
 
-    /// The operator behind a service id (the apps' Service ID) or an app hostname (a reseller's
-    /// domain mapping).
-    static func deployment(_ req: Request, service: String?, host: String?) async throws -> (DeploymentModel, ResellerDomainModel?) {
-        if let service = service?.trimmingCharacters(in: .whitespaces).lowercased(), !service.isEmpty {
-            guard let d = try await DeploymentModel.query(on: req.db).filter(\.$crmService == service).first() else {
-                throw DomainError(.notFound, code: "unknown_service", "No operator has the service id \(service).")
-            }
-            return (d, nil)
+    /// The operator behind an app hostname (or a super hostname plus its service id), or behind a
+    /// CRM service name alone as older apps send it. A super hostname without a service id is
+    /// refused here: only bootstrap answers it (with the Service ID screen).
+    static func deployment(_ req: Request, service: String?, host: String?) async throws -> (DeploymentModel, HostnameModel?) {
+        switch try await HostnameResolver.resolve(on: req.db, host: host, service: service) {
+        case .hostname(let h, let d): return (d, h)
+        case .service(let d): return (d, nil)
+        case .serviceRequired(let superHostname):
+            throw DomainError(.invalid, code: "service_required", "\(superHostname) serves several operators: give the service id.", fields: ["service": "is required"])
         }
-        guard let host = host?.trimmingCharacters(in: .whitespaces).lowercased(), !host.isEmpty else {
-            throw DomainError.validation(["host": "give the app's hostname or a service id"])
-        }
-        guard let mapping = try await ResellerDomainModel.query(on: req.db).filter(\.$hostname == host).first(),
-              let d = try await DeploymentModel.find(mapping.deploymentID, on: req.db) else {
-            throw DomainError(.notFound, code: "unknown_hostname", "No operator serves apps at \(host).")
-        }
-        return (d, mapping)
     }
 
     /// The country a request comes from, when the proxy in front of TVMS says so (e.g.
@@ -53,27 +47,24 @@ enum ClientAccountController {
         return c.uppercased()
     }
 
+    /// Everything an app needs before sign-in (BootstrapDocument), public and cacheable for five
+    /// minutes, revalidated by ETag.
     static func bootstrap(_ req: Request) async throws -> Response {
-        let (d, mapping) = try await deployment(req, service: req.query[String.self, at: "service"], host: req.query[String.self, at: "host"])
-        var branding: [String: Any] = ["name": d.companyName.isEmpty ? d.name : d.companyName]
-        var support: [String: Any] = ["email": d.companyEmail, "phone": d.companyPhone, "website": d.companyWebsite]
-        if let mapping, let b = try await ResellerBrandingModel.find(mapping.resellerID, on: req.db) {
-            branding["resellerId"] = mapping.resellerID
-            branding["logo"] = b.logoID.map { "/media/\($0.uuidString.lowercased())" } ?? NSNull()
-            branding["background"] = b.backgroundID.map { "/media/\($0.uuidString.lowercased())" } ?? NSNull()
-            if !b.selectionColour.isEmpty { branding["selectionColour"] = b.selectionColour }
-            if !b.supportText.isEmpty { support["text"] = b.supportText }
+        let resolution = try await HostnameResolver.resolve(on: req.db, host: req.query[String.self, at: "host"], service: req.query[String.self, at: "service"])
+        let cache = "public, max-age=300"
+        switch resolution {
+        case .serviceRequired(let superHostname):
+            return try ClientCatalogueController.json(req, ["serviceRequired": true, "hostname": superHostname], cacheControl: cache)
+        case .hostname(let h, let d):
+            return try ClientCatalogueController.json(req, try await document(req, d, h), cacheControl: cache)
+        case .service(let d):
+            return try ClientCatalogueController.json(req, try await document(req, d, nil), cacheControl: cache)
         }
-        let body: [String: Any] = [
-            "service": d.crmService, "timeZone": d.timeZone, "languages": ["en"], "branding": branding, "support": support,
-            "authMethods": ["password", "activation_code", "mac"],
-            "activation": ["url": SettingsController.baseURL(req) + "/activate?service=" + d.crmService, "codeLifetimeSeconds": Int(ActivationCodeService.lifetime)],
-            "api": "/api/client/v1",
-        ]
-        var headers = HTTPHeaders()
-        headers.add(name: .contentType, value: "application/json; charset=utf-8")
-        headers.add(name: .cacheControl, value: "public, max-age=300")
-        return Response(status: .ok, headers: headers, body: .init(data: Data(try CanonicalJSON.encode(body))))
+    }
+
+    static func document(_ req: Request, _ d: DeploymentModel, _ h: HostnameModel?) async throws -> [String: Any] {
+        try await BootstrapDocument.make(req.serviceEnvironment, deployment: d, hostname: h, language: req.query[String.self, at: "lang"],
+                                         baseURL: SettingsController.baseURL(req), activationLifetime: Int(ActivationCodeService.lifetime))
     }
 
     struct DeviceBody: Content { var uid: String; var type: String; var model: String?; var appVersion: String? }

@@ -26,12 +26,12 @@ enum ClientCatalogueController {
 
     /// JSON values written canonically; private to the device (it says what this customer may
     /// watch), revalidated by ETag.
-    static func json(_ req: Request, _ value: [String: Any]) throws -> Response {
+    static func json(_ req: Request, _ value: [String: Any], cacheControl: String = "private, no-cache") throws -> Response {
         let bytes = try CanonicalJSON.encode(value)
         let etag = "\"" + Hex.encode(Insecure.SHA1.hash(data: bytes)) + "\""
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "application/json; charset=utf-8")
-        headers.add(name: .cacheControl, value: "private, no-cache")
+        headers.add(name: .cacheControl, value: cacheControl)
         headers.add(name: .eTag, value: etag)
         if req.headers.first(name: .ifNoneMatch) == etag { return Response(status: .notModified, headers: headers) }
         return Response(status: .ok, headers: headers, body: .init(data: Data(bytes)))

@@ -13,6 +13,7 @@ enum AuthController {
         var next: String
         var error: String?
         var flashes: [FlashVM]
+        var brand: BrandVM
     }
 
     struct LoginForm: Content {
@@ -33,7 +34,7 @@ enum AuthController {
     }
 
     static func render(_ req: Request, email: String, next: String, error: String?, status: HTTPStatus) async throws -> Response {
-        let vm = LoginVM(csrf: req.csrfToken, email: email, next: next, error: error, flashes: req.takeFlashes())
+        let vm = LoginVM(csrf: req.csrfToken, email: email, next: next, error: error, flashes: req.takeFlashes(), brand: try await req.consoleBrand(resellerID: nil))
         let response = try await req.view.render("login", vm).encodeResponse(for: req)
         response.status = status
         return response

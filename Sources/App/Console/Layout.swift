@@ -33,8 +33,8 @@ enum Layout {
                 item("User Logs", "/user-logs", .viewAuditLog),
                 item("Jobs", "/jobs", .viewJobs),
                 item("SendGrid", nil, .manageSystemUsers),
-                item("Super Hostname", nil, .manageSystemUsers),
-                item("White Labelling", nil, .manageSystemUsers),
+                item("Super Hostname", "/settings/super-hostnames", .manageSystemUsers),
+                item("White Labelling", "/settings/white-labelling", .manageSystemUsers),
             ]),
             ("CMS", [item("Channels", "/cms/channels", .cms), item("UI Groups", "/cms/ui-groups", .cms), item("TV Packages", "/cms/packages", .cms),
                      item("EPG Urls", "/cms/epg", .cms), item("EPG Overview", "/cms/epg/overview", .cms), item("EPG Builder", "/cms/epg/builder", .cms),
@@ -55,7 +55,7 @@ enum Layout {
                 + [item("Currencies", "/crm/currencies", .crm)]),
             ("MIQ", ["Dashboard", "Usages", "Content", "Location", "Hardware", "Network", "Software", "System Health", "Advertisement", "Financial"].map { item($0, nil, .miq) }),
             ("UIT", [item("User Interfaces", "/uit/user-interfaces", .uit),
-                     item("Hostnames", nil, .uit),
+                     item("Hostnames", "/uit/hostnames", .uit),
                      item("Templates", "/uit/templates", .uit),
                      item("Languages", "/uit/languages", .uit),
                      item("Menu Apps", "/uit/menu-apps", .uit)]),
@@ -88,7 +88,8 @@ enum Layout {
             roleLabel: Role(rawValue: user.user.role)?.label ?? user.user.role, csrf: req.csrfToken,
             nav: navigation(for: user.actor, path: req.url.path), flashes: req.takeFlashes(),
             deploymentName: current?.name,
-            deployments: deployments.map { DeploymentOption(id: $0.id!.uuidString, name: $0.name, current: $0.id == current?.id) })
+            deployments: deployments.map { DeploymentOption(id: $0.id!.uuidString, name: $0.name, current: $0.id == current?.id) },
+            brand: try await req.consoleBrand(resellerID: user.actor.resellerID))
         let view = try await req.view.render(template, PageVM(layout: layout, page: body))
         let response = try await view.encodeResponse(for: req)
         response.status = status

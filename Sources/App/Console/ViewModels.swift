@@ -34,6 +34,8 @@ struct LayoutVM: Encodable {
     var flashes: [FlashVM]
     var deploymentName: String?
     var deployments: [DeploymentOption]
+    /// White labelling: the console's name, colours, logo and support contact for this request.
+    var brand: BrandVM
 }
 
 struct PageVM<Body: Encodable>: Encodable {

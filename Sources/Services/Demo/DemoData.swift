@@ -137,6 +137,7 @@ public enum DemoData {
           IPTV players:      \(xtreamLogin) / \(xtreamPassword) (Xtream Codes: this server's address; M3U: /get.php?username=\(xtreamLogin)&password=\(xtreamPassword)&type=m3u_plus)
           Resellers:         \(postpaidResellerEmail) / \(resellerPassword) (postpaid, 100 credits)
                              \(prepaidResellerEmail) / \(resellerPassword) (prepaid, order of 10 units)
+          App hostnames:     \(demoHostname), \(resellerHostname) (reseller brand); super hostname \(superHostname) with service ids 1001, 1002
         """
     }
 }

@@ -56,49 +56,54 @@ public enum ResellerExtras {
 
     // MARK: Domain Mapping
 
-    public static func addDomain(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, hostname: String) async throws -> ResellerDomainModel {
+    /// Maps a hostname to the reseller. A hostname of this deployment that has no reseller yet is
+    /// taken over (keeping its texts); any other existing name is refused.
+    public static func addDomain(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, hostname: String) async throws -> HostnameModel {
         _ = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         try actor.require(.crm, in: deploymentID)
         guard let host = BrandingRules.hostname(hostname) else {
             throw DomainError.validation(["hostname": "must be a host name such as tv.example.com (no http://, path or port)"])
         }
-        if let other = try await ResellerDomainModel.query(on: env.db).filter(\.$hostname == host).first() {
+        let existing = try await HostnameModel.query(on: env.db).filter(\.$hostname == host).first()
+        if let other = existing, other.deploymentID != deploymentID || other.resellerID != nil {
             throw DomainError(.conflict, code: "hostname_taken",
-                              other.resellerID == resellerID ? "\(host) is already mapped to this reseller." : "\(host) already belongs to another reseller.")
+                              other.resellerID == resellerID ? "\(host) is already mapped to this reseller."
+                                  : other.resellerID == nil ? "\(host) is already in use." : "\(host) already belongs to another reseller.")
         }
-        let d = ResellerDomainModel()
-        d.deploymentID = deploymentID
+        if existing == nil { try await HostnameService.requireFree(host, on: env.db) }
+        let d = existing ?? HostnameService.newRow(deploymentID: deploymentID, hostname: host, resellerID: resellerID)
         d.resellerID = resellerID
-        d.hostname = host
         try await env.write { db in
-            try await d.create(on: db)
+            try await d.save(on: db)
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(resellerID),
                                           action: "add_domain", after: ["hostname": host])
         }
         return d
     }
 
+    /// Removes the reseller's hostname (the address stops answering, as a removed mapping did).
     public static func removeDomain(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, resellerID: Int, domainID: Int) async throws {
         _ = try await ResellerService.find(env, actor: actor, deploymentID: deploymentID, id: resellerID)
         try actor.require(.crm, in: deploymentID)
-        guard let d = try await ResellerDomainModel.query(on: env.db).filter(\.$id == domainID).filter(\.$resellerID == resellerID).first() else {
+        guard let d = try await HostnameModel.query(on: env.db).filter(\.$id == domainID).filter(\.$resellerID == resellerID).first() else {
             throw DomainError.notFound("The domain")
         }
         try await env.write { db in
+            try await SuperHostnameServiceModel.query(on: db).filter(\.$hostnameID == domainID).delete()
             try await d.delete(on: db)
             try await AuditService.record(on: db, at: env.now, actor: actor, deploymentID: deploymentID, entityType: "reseller", entityID: String(resellerID),
                                           action: "remove_domain", before: ["hostname": d.hostname])
         }
     }
 
-    public static func domains(_ env: ServiceEnvironment, resellerID: Int) async throws -> [ResellerDomainModel] {
-        try await ResellerDomainModel.query(on: env.db).filter(\.$resellerID == resellerID).sort(\.$hostname).all()
+    public static func domains(_ env: ServiceEnvironment, resellerID: Int) async throws -> [HostnameModel] {
+        try await HostnameModel.query(on: env.db).filter(\.$resellerID == resellerID).sort(\.$hostname).all()
     }
 
-    /// The reseller whose brand domain `host` is (apps and WebTV use it to pick the branding).
-    public static func reseller(forHost host: String, on db: any Database) async throws -> ResellerDomainModel? {
+    /// The reseller hostname `host` is, if any (apps and WebTV use it to pick the branding).
+    public static func reseller(forHost host: String, on db: any Database) async throws -> HostnameModel? {
         guard let h = BrandingRules.hostname(host.split(separator: ":").first.map(String.init) ?? host) else { return nil }
-        return try await ResellerDomainModel.query(on: db).filter(\.$hostname == h).first()
+        return try await HostnameModel.query(on: db).filter(\.$hostname == h).filter(\.$resellerID != nil).first()
     }
 
     // MARK: Branding

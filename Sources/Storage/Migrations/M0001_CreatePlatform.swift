@@ -175,5 +175,6 @@ public enum StorageMigrations {
         M0020_CreateSubscriberAccess(),
         M0021_CreateSubscriberPersonal(),
         M0022_CreateUIToolkit(),
+        M0023_CreateHostnames(),
     ]
 }

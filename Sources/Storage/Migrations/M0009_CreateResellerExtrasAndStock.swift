@@ -19,7 +19,7 @@ struct M0009_CreateResellerExtrasAndStock: AsyncMigration {
             .field("discount_bp", .int, .required)
             .unique(on: "reseller_id", "extra_package_id")
             .create()
-        try await db.schema(ResellerDomainModel.schema)
+        try await db.schema(M0023_CreateHostnames.legacyResellerDomains)
             .field("id", .int64, .identifier(auto: true))
             .field("deployment_id", .uuid, .required, .references(DeploymentModel.schema, "id", onDelete: .cascade))
             .field("reseller_id", .int64, .required, .references(ResellerModel.schema, "id", onDelete: .cascade))
@@ -90,7 +90,7 @@ struct M0009_CreateResellerExtrasAndStock: AsyncMigration {
 
     func revert(on db: Database) async throws {
         for s in [StockItemModel.schema, DeviceModelModel.schema, DealerModel.schema, ResellerBrandingModel.schema, MediaAssetModel.schema,
-                  ResellerDomainModel.schema, ResellerExtraPackageModel.schema] {
+                  M0023_CreateHostnames.legacyResellerDomains, ResellerExtraPackageModel.schema] {
             try await db.schema(s).delete()
         }
         try await db.schema(LedgerEntryModel.schema).deleteField("kind").update()

@@ -99,17 +99,6 @@ public final class ResellerExtraPackageModel: Model, @unchecked Sendable {
     public init() {}
 }
 
-/// A hostname that belongs to a reseller (its brand domain); unique across the installation.
-public final class ResellerDomainModel: Model, @unchecked Sendable {
-    public static let schema = "reseller_domains"
-    @ID(custom: "id", generatedBy: .database) public var id: Int?
-    @Field(key: "deployment_id") public var deploymentID: UUID
-    @Field(key: "reseller_id") public var resellerID: Int
-    @Field(key: "hostname") public var hostname: String
-    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
-    public init() {}
-}
-
 /// How the TV apps look for a reseller's customers.
 public final class ResellerBrandingModel: Model, @unchecked Sendable {
     public static let schema = "reseller_branding"

@@ -27,7 +27,8 @@ enum ResellerPagesController {
     static func tabs(_ id: Int, active: String) -> [Tab] {
         let base = "/crm/resellers/\(id)"
         return [("Details", base), ("Update Reseller", "\(base)/edit"), ("Performance", "\(base)/performance"),
-                ("Extra Packages Mapping", "\(base)/extra-packages"), ("Domain Mapping", "\(base)/domains"), ("Branding", "\(base)/branding")]
+                ("Extra Packages Mapping", "\(base)/extra-packages"), ("Domain Mapping", "\(base)/domains"), ("Branding", "\(base)/branding"),
+                ("Console Branding", "\(base)/console-branding")]
             .map { Tab(label: $0.0, href: $0.1, active: $0.0 == active) }
     }
 
@@ -146,13 +147,13 @@ enum ResellerPagesController {
         let (ctx, r) = try await load(req)
         let list = try await ResellerExtras.domains(ctx.env, resellerID: r.id!)
         let table = TableVM.simple(["Hostname", "Added"], list.map { d in
-            Row(cells: [Cell(d.hostname, mono: true), Cell(ctx.dates.string(d.createdAt))],
+            Row(cells: [Cell(d.hostname, href: ctx.actor.may(.uit) ? "/uit/hostnames/\(d.id!)" : nil, mono: true), Cell(ctx.dates.string(d.createdAt))],
                 actions: [RowAction(label: "Remove", href: nil, postTo: "/crm/resellers/\(r.id!)/domains/\(d.id!)/remove", danger: true)])
         }, empty: "No domain yet.")
         let form = FormVM(heading: "", intro: nil, action: "/crm/resellers/\(r.id!)/domains", fields: [
             Field("hostname", "Hostname", help: "e.g. tv.reseller-brand.com — point its DNS at your TVMS hostname.", required: true),
         ], submitLabel: "Add domain", cancelHref: nil, formError: nil)
-        return try await page(req, r, tab: "Domain Mapping", intro: "Hostnames that belong to \(r.name): apps and WebTV opened on them show its branding. A hostname can belong to one reseller only.",
+        return try await page(req, r, tab: "Domain Mapping", intro: "Hostnames that belong to \(r.name): apps and WebTV opened on them show its branding. A hostname can belong to one reseller only; its login texts, sign-in methods and store links are edited under UIT › Hostnames.",
                               [Section(title: nil, table: table), Section(title: "Add a domain", form: form)])
     }
 
