@@ -147,7 +147,10 @@ import VaporTesting
             #expect((m["stores"] as? [String: Any])?["android"] as? String == "https://play.google.com/store/apps/details?id=tv.demo.app")
             #expect((m["texts"] as? [String: Any])?["loginSide"] as? String == "Welcome to Demo TV. No account yet? Call +31 35 000 0000 or visit demo.tvms.")
             #expect((m["support"] as? [String: Any])?["website"] as? String == "https://demo.tvms/help")
-            #expect(m["ui"] is NSNull && m["defaultLanguage"] as? String == "en")
+            // The hostname names no UI: the deployment's default UI (the demo UI) is embedded.
+            let ui = try #require(m["ui"] as? [String: Any])
+            #expect(ui["name"] as? String == "Demo UI" && ui["template"] as? String == "akua" && (ui["menu"] as? [Any])?.isEmpty == false)
+            #expect(m["defaultLanguage"] as? String == "en")
             let languages = try #require(m["languages"] as? [[String: Any]])
             #expect(languages.map { $0["code"] as? String } == ["en", "ar"])
             #expect(languages.last?["rtl"] as? Bool == true && languages.first?["rtl"] as? Bool == false)

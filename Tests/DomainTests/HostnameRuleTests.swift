@@ -20,7 +20,7 @@ struct HostnameRuleTests {
         for bad in ["", "e", "english", "en_US", "en-", "12", "ar-x"] { #expect(HostnameRules.languageCode(bad) == nil, "\(bad)") }
         #expect(HostnameRules.language("ar").rtl && HostnameRules.language("ar").name == "العربية")
         #expect(HostnameRules.language("fa-ir").rtl, "a region keeps its language's direction")
-        #expect(HostnameRules.language("xx") == LanguageInfo(code: "xx", name: "xx", rtl: false))
+        #expect(HostnameRules.language("xx") == UILanguage(code: "xx", name: "xx", rtl: false))
     }
 
     @Test func serviceIDsLinksAndAddresses() {

@@ -43,7 +43,7 @@ enum ClientUIToolkitController {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(TranslationsReply(language: language.code, rtl: language.rtl, strings: strings))
-        let digest = SHA256.hash(data: body).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: body).prefix(12))
         return try cached(req, etag: digest, body: body)
     }
 

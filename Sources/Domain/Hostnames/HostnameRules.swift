@@ -30,18 +30,6 @@ public enum DevicePlatform: String, CaseIterable, Codable, Sendable {
     }
 }
 
-/// A language a hostname's texts (or a UI) can be written in.
-public struct LanguageInfo: Sendable, Equatable, Codable {
-    public var code: String
-    public var name: String
-    public var rtl: Bool
-    public init(code: String, name: String, rtl: Bool) {
-        self.code = code
-        self.name = name
-        self.rtl = rtl
-    }
-}
-
 /// The rules of hostnames, super hostnames and their texts. Hostname syntax itself is
 /// `BrandingRules.hostname` (shared with the reseller domain mapping these rows grew out of).
 public enum HostnameRules {
@@ -57,10 +45,10 @@ public enum HostnameRules {
         "he": ("עברית", true), "ur": ("اردو", true), "ku": ("Kurdî", false), "hi": ("हिन्दी", false), "zh": ("中文", false),
     ]
 
-    public static func language(_ code: String) -> LanguageInfo {
+    public static func language(_ code: String) -> UILanguage {
         let base = String(code.split(separator: "-").first ?? Substring(code))
         let known = knownLanguages[code] ?? knownLanguages[base]
-        return LanguageInfo(code: code, name: known?.0 ?? code, rtl: known?.1 ?? false)
+        return UILanguage(code: code, name: known?.0 ?? code, rtl: known?.1 ?? false)
     }
 
     /// "EN", " pt-br " → "en", "pt-br"; nil unless two or three letters with an optional region.

@@ -6,20 +6,24 @@ import Storage
 /// The subscriber API's bootstrap answer: everything an app needs to draw its login screen and
 /// menu for the operator (or reseller) behind a hostname, in the subscriber's language.
 public enum BootstrapDocument {
-    /// The user-interface half of the answer: the hostname's default UI and the languages the app
-    /// offers on its language screen.
+    /// The user-interface half of the answer: the hostname's default UI (else the deployment's
+    /// default UI) as its published document, and the languages the app offers on its language
+    /// screen (UIT › Languages), starting in the UI's default language when the deployment offers it.
     public struct UIPart {
         public var ui: [String: Any]?
-        public var languages: [LanguageInfo]
+        public var languages: [UILanguage]
         public var defaultLanguage: String
     }
 
-    /// The one place bootstrap asks for its UI. User interfaces and their language lists are
-    /// UIT's (UserInterfaceService); until that service is part of the build the answer has no UI
-    /// and offers the languages this deployment's hostnames have texts in (English at least).
     public static func uiPart(_ env: ServiceEnvironment, deploymentID: UUID, defaultUIID: UUID?) async throws -> UIPart {
-        let codes = try await HostnameService.languages(on: env.db, deploymentID: deploymentID)
-        return UIPart(ui: nil, languages: codes.map(HostnameRules.language), defaultLanguage: "en")
+        let list = try await TranslationService.languageList(env, deploymentID: deploymentID)
+        var id = defaultUIID
+        if id == nil { id = try await UserInterfaceService.defaultUI(env.db, deploymentID: deploymentID)?.id }
+        guard let id else { return UIPart(ui: nil, languages: list.languages, defaultLanguage: list.defaultLanguage) }
+        let document = try await UserInterfaceService.document(env, deploymentID: deploymentID, id: id)
+        let object = try JSONSerialization.jsonObject(with: try UserInterfaceService.encoder.encode(document)) as? [String: Any]
+        let start = list.languages.contains { $0.code == document.defaultLanguage } ? document.defaultLanguage : list.defaultLanguage
+        return UIPart(ui: object, languages: list.languages, defaultLanguage: start)
     }
 
     /// The answer for a resolved hostname or service; `baseURL` is where this server is reached

@@ -50,7 +50,8 @@ public enum HostnameService {
 
     /// The languages this deployment's hostnames have texts in, English first.
     public static func languages(on db: any Database, deploymentID: UUID) async throws -> [String] {
-        var codes = Set<String>()
+        // The deployment's app languages (UIT › Languages), and any a hostname already has texts in.
+        var codes = Set(try await UILanguageModel.query(on: db).filter(\.$deploymentID == deploymentID).all().map(\.code))
         for h in try await HostnameModel.query(on: db).filter(\.$deploymentID == deploymentID).all() {
             codes.formUnion(h.loginTextsByLanguage.keys)
             codes.formUnion(h.disclaimersByLanguage.keys)
@@ -191,14 +192,13 @@ public enum HostnameService {
     }
 }
 
-/// The check of a hostname's default UI. User interfaces live in their own table (UIT › User
-/// Interfaces); until that table is part of the build any id is taken as given. This is the one
-/// place to make it check that the UI exists in the same deployment.
+/// The check of a hostname's default UI: one of the same deployment's user interfaces.
 public enum DefaultUIChoice {
     public static let field = "defaultUI"
 
     /// Why `id` cannot be this deployment's default UI, or nil when it can.
     public static func problem(_ env: ServiceEnvironment, deploymentID: UUID, id: UUID) async throws -> String? {
-        nil
+        try await UserInterfaceModel.query(on: env.db).filter(\.$deploymentID == deploymentID).filter(\.$id == id).first() == nil
+            ? "is not one of this deployment's user interfaces" : nil
     }
 }

@@ -199,12 +199,12 @@ public enum UserInterfaceService {
         }
     }
 
-    /// What still points at a UI, one line each ("product Basic Monthly"). Hostnames add their
-    /// lines here too.
+    /// What still points at a UI, one line each ("product Basic Monthly", "hostname tv.example.com").
     public static func usedBy(_ db: any Database, deploymentID: UUID, id: UUID) async throws -> [String] {
         let products = try await ProductModel.query(on: db).filter(\.$deploymentID == deploymentID)
             .filter(\.$userInterfaceID == id.uuidString.lowercased()).sort(\.$name).all()
-        return products.map { "product \($0.name)" }
+        let hostnames = try await HostnameModel.query(on: db).filter(\.$deploymentID == deploymentID).filter(\.$defaultUIID == id).sort(\.$hostname).all()
+        return products.map { "product \($0.name)" } + hostnames.map { "hostname \($0.hostname)" }
     }
 
     /// Refused while a product (or hostname) uses the UI. Deleting the default UI makes the

@@ -64,11 +64,13 @@ enum HostnamesController {
     static func loginKey(_ code: String) -> String { "loginSide_" + code }
     static func disclaimerKey(_ code: String) -> String { "disclaimer_" + code }
 
-    /// The default-UI field on its own: a text box for a UI id for now; UIT's user interfaces
-    /// turn it into a choice of the deployment's UIs (`defaultUIID(from:)` reads it back).
-    static func defaultUIField(_ value: UUID?, raw: String?) -> Field {
-        Field(DefaultUIChoice.field, "Default user interface", value: raw ?? value?.uuidString.lowercased() ?? "",
-              help: "The id of the UI apps draw before sign-in; empty for the product's UI only.")
+    /// The default UI: one of the deployment's user interfaces, or none (the deployment's default UI).
+    static func defaultUIField(_ value: UUID?, raw: String?, choices: [UserInterfaceModel]) -> Field {
+        let chosen = raw ?? value?.uuidString.lowercased() ?? ""
+        return Field(DefaultUIChoice.field, "Default user interface", type: "select",
+                     options: [FieldOption(value: "", label: "the deployment's default UI", selected: chosen.isEmpty)]
+                        + choices.map { FieldOption(value: $0.id!.uuidString.lowercased(), label: $0.name, selected: $0.id!.uuidString.lowercased() == chosen) },
+                     help: "What apps draw before sign-in; after sign-in the customer's product decides.")
     }
 
     static func defaultUIID(from req: Request) throws -> UUID? {
@@ -93,7 +95,7 @@ enum HostnamesController {
             Field("reseller", "Reseller", type: "select", options: [FieldOption(value: "", label: "none: the operator's own brand", selected: reseller.isEmpty)]
                     + resellers.map { FieldOption(value: String($0.id!), label: $0.name, selected: String($0.id!) == reseller) },
                   help: "A reseller's hostname shows its logo, colours and support text in the apps."),
-            defaultUIField(h?.defaultUIID, raw: rawDefaultUI),
+            defaultUIField(h?.defaultUIID, raw: rawDefaultUI, choices: try await UserInterfaceService.all(ctx.env.db, deploymentID: ctx.deploymentID)),
             Field("authMethods[]", "Sign-in methods offered", type: "checkboxes",
                   options: AuthMethod.allCases.map { FieldOption(value: $0.rawValue, label: $0.label, selected: methods.contains($0.rawValue)) }),
             Field("platforms[]", "Allowed device platforms", type: "checkboxes",
