@@ -223,6 +223,15 @@ import Domain
             try await UserInterfaceService.delete(env, actor: actor, deploymentID: d, id: kids.id!)
             #expect(try await UserInterfaceModel.find(kids.id!, on: app.db) == nil)
 
+            // REST v1 speaks the same rule: the product's UI is reported, an unknown one refused.
+            let token = try await ownerToken(app)
+            let rest = "/api/v1/deployments/\(d.uuidString)/products"
+            let listed = try #require(try jsonObject(try await api(app, .GET, rest, token: token))["data"] as? [[String: Any]])
+            #expect(listed.first { $0["name"] as? String == "Basic Monthly" }?["userInterfaceId"] as? String == uiID)
+            let refusedREST = try await api(app, .POST, rest, token: token, json: #"{"name":"REST UI","subscriptionType":"regular","maxDevices":1,"defaultCurrency":"EUR","userInterfaceId":"bogus"}"#)
+            #expect(refusedREST.status == .unprocessableEntity)
+            #expect(((try jsonObject(refusedREST)["error"] as? [String: Any])?["fields"] as? [String: String])?["userInterfaceId"] != nil)
+
             // The console's product form offers the deployment's UIs with the default preselected.
             var b = Browser(app)
             try await b.login(DemoData.ownerEmail, DemoData.ownerPassword)
@@ -279,6 +288,8 @@ import Domain
             try await b.login(DemoData.ownerEmail, DemoData.ownerPassword)
             let list = try await b.get("/uit/user-interfaces")
             #expect(list.body.string.contains("Demo UI"))
+            // Only the preview may be framed (by the console); every other page stays unframeable.
+            #expect(list.headers.first(name: "X-Frame-Options") == "DENY")
             let created = try await b.post("/uit/user-interfaces", [("name", "Lobby"), ("template", "honua")])
             #expect(created.status == .seeOther)
             let ui = try #require(try await UserInterfaceModel.query(on: app.db).filter(\.$name == "Lobby").first())
@@ -397,8 +408,10 @@ import Domain
         #expect(codes.count > 30)
         let missing = codes.filter { base["error." + $0] == nil }.sorted()
         #expect(missing.isEmpty, "no error text for: \(missing)")
+        // The shipped Arabic covers the shared keys (apps.json); keys of one app (webtv.json) may come later.
+        let shared = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("Resources/UIT/base/apps.json"))) as? [String: String])
         let arabic = try #require(try UITResources.shipped("ar"))
-        #expect(Set(arabic.keys) == Set(base.keys))
+        #expect(Set(arabic.keys) == Set(shared.keys))
         for (k, v) in arabic { #expect(TranslationFile.placeholders(v) == TranslationFile.placeholders(base[k]!), "\(k)") }
     }
 }

@@ -188,7 +188,7 @@ def test_languages_export_and_import_with_a_refused_file(driver, server, tmp_pat
     arabic = next(r for r in rows if r[1] == "ar")
     assert arabic[0] == "العربية" and arabic[2] == "right-to-left"
     done, total = (int(x) for x in re.search(r"(\d+) / (\d+)", arabic[3]).groups())
-    assert done == total > 150
+    assert total >= done > 150      # every shared key; keys of one app may still be English
 
     def upload(filename: str, text: str):
         f = tmp_path / filename

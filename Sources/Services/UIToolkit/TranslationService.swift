@@ -140,8 +140,8 @@ public enum TranslationService {
     @discardableResult
     public static func setTexts(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, ui: UUID?, language: String, changes: [String: String],
                                 replace: Bool = false, action: String = "update") async throws -> Int {
-        let lang = try await offered(env, deploymentID: deploymentID, code: language)
         try actor.require(.uit, in: deploymentID)
+        let lang = try await offered(env, deploymentID: deploymentID, code: language)
         if let ui { _ = try await UserInterfaceService.row(env.db, deploymentID: deploymentID, id: ui) }
         let base = try UITResources.base()
         var errors = FieldErrors()
@@ -189,8 +189,8 @@ public enum TranslationService {
     /// Imports a whole file into one layer; any problem refuses the file and changes nothing.
     public static func importFile(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, ui: UUID?, language: String, text: String,
                                   format: TranslationFile.Format, replace: Bool) async throws -> Int {
-        let lang = try await offered(env, deploymentID: deploymentID, code: language)
         try actor.require(.uit, in: deploymentID)
+        let lang = try await offered(env, deploymentID: deploymentID, code: language)
         let base = try UITResources.base()
         let parsed: [String: String]
         do {
@@ -204,6 +204,7 @@ public enum TranslationService {
     /// One layer as a file: JSON of the stored texts, or CSV of every key (empty where the
     /// layer has none) with English beside it for translators.
     public static func export(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, ui: UUID?, language: String, format: TranslationFile.Format) async throws -> String {
+        try actor.require(.uit, in: deploymentID)
         let lang = try await offered(env, deploymentID: deploymentID, code: language)
         let stored = try await layer(env, actor: actor, deploymentID: deploymentID, ui: ui, language: lang.code)
         switch format {
