@@ -86,16 +86,29 @@ public struct ServiceEnvironment: Sendable {
 /// deployment's hosts and token settings). Every write through `ServiceEnvironment.write` in
 /// this process drops it; changes made by other nodes are seen within `ttl` plus one reload.
 ///
-/// When an entry expires, the first request to see it reloads it while the others keep using the
-/// expired value until the reload lands (at most `ttl` longer). Without that, every request in
-/// flight at the moment of expiry reloaded the same rows at once, and those pile-ups every few
-/// seconds were the slowest 1% of playback requests.
+/// One load per key at a time:
+/// - When an entry expires, the first request to see it reloads it while the others keep using
+///   the expired value until the reload lands (at most `ttl` longer).
+/// - When there is no usable entry (a cold start, or just after a write dropped everything), the
+///   first request loads and the others for the same key wait for its answer.
+/// Without that, every request in flight at that moment loaded the same rows at once; those
+/// pile-ups were the slowest 1% of playback requests (on PostgreSQL, 64 identical queries
+/// queueing for the connection pool).
+///
+/// A load that started before a write is not remembered after it (`generation`), so a write is
+/// never undone by a reload that read the rows just before it.
 public final class HotCache: @unchecked Sendable {
     public static let ttl: TimeInterval = 5
     static let limit = 50_000
     private let lock = NSLock()
     private struct Entry { var value: Any; var expires: Date; var refreshing = false }
     private var entries: [String: Entry] = [:]
+    /// Keys being loaded with no usable entry, and the requests waiting for them. A waiter gets
+    /// the loaded value, or nil when the load failed or a write came in between (it then loads
+    /// itself).
+    private var loading: [String: [CheckedContinuation<Answer, Never>]] = [:]
+    private enum Answer: @unchecked Sendable { case value(Any), retry }
+    private var generation = 0
 
     public init() {}
 
@@ -107,43 +120,88 @@ public final class HotCache: @unchecked Sendable {
     }
 
     public func store(_ key: String, _ value: Any, now: Date, ttl: TimeInterval = HotCache.ttl) {
+        lock.withLock { storeLocked(key, value, now: now, ttl: ttl) }
+    }
+
+    private func storeLocked(_ key: String, _ value: Any, now: Date, ttl: TimeInterval) {
+        if entries.count >= Self.limit { entries = entries.filter { $0.value.expires > now } }
+        if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+        entries[key] = Entry(value: value, expires: now.addingTimeInterval(ttl))
+    }
+
+    public func invalidateAll() {
         lock.withLock {
-            if entries.count >= Self.limit { entries = entries.filter { $0.value.expires > now } }
-            if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
-            entries[key] = Entry(value: value, expires: now.addingTimeInterval(ttl))
+            entries.removeAll(keepingCapacity: true)
+            generation += 1
         }
     }
 
-    public func invalidateAll() { lock.withLock { entries.removeAll(keepingCapacity: true) } }
+    /// Whether `key` is being loaded with no usable value, and how many requests wait for that
+    /// load (tests observe the single load with these).
+    public func isLoading(_ key: String) -> Bool { lock.withLock { loading[key] != nil } }
+    public func waiting(for key: String) -> Int { lock.withLock { loading[key]?.count ?? 0 } }
 
     public func remove(_ key: String) { _ = lock.withLock { entries.removeValue(forKey: key) } }
 
-    private enum Lookup<T> { case use(T), reload }
+    private enum Lookup<T> { case use(T), refresh(generation: Int), load(generation: Int), wait }
 
     /// A fresh value; an expired one while another request reloads it (within `ttl` of expiry);
-    /// otherwise `.reload`, and this caller is the one reloading.
+    /// `.wait` while another request loads a key that has no usable value; otherwise this caller
+    /// is the one (re)loading.
     private func lookup<T>(_ key: String, now: Date, ttl: TimeInterval) -> Lookup<T> {
         lock.withLock {
-            guard var e = entries[key], let v = e.value as? T else { return .reload }
-            if e.expires > now { return .use(v) }
-            if e.expires.addingTimeInterval(ttl) <= now { return .reload }
-            if e.refreshing { return .use(v) }
-            e.refreshing = true
-            entries[key] = e
-            return .reload
+            if var e = entries[key], let v = e.value as? T, e.expires.addingTimeInterval(ttl) > now {
+                if e.expires > now || e.refreshing { return .use(v) }
+                e.refreshing = true
+                entries[key] = e
+                return .refresh(generation: generation)
+            }
+            if loading[key] != nil { return .wait }
+            loading[key] = []
+            return .load(generation: generation)
         }
+    }
+
+    /// Ends a load: remembers the value (unless a write came in between) and answers the waiters
+    /// (who load again themselves when the load failed or was overtaken by a write).
+    private func finish(_ key: String, _ value: Any?, startedAt loadGeneration: Int, now: Date, ttl: TimeInterval, waiters: Bool) {
+        let (waiting, current): ([CheckedContinuation<Answer, Never>], Bool) = lock.withLock {
+            let current = loadGeneration == generation
+            if let value, current { storeLocked(key, value, now: now, ttl: ttl) }
+            if value == nil, entries[key]?.refreshing == true { entries[key]?.refreshing = false }
+            return (waiters ? loading.removeValue(forKey: key) ?? [] : [], current)
+        }
+        let answer: Answer = if let value, current { .value(value) } else { .retry }
+        for c in waiting { c.resume(returning: answer) }
     }
 
     /// The cached value for `key`, or `load`'s, remembered.
     public func get<T>(_ key: String, now: Date, ttl: TimeInterval = HotCache.ttl, load: () async throws -> T) async rethrows -> T {
-        if case .use(let v) = lookup(key, now: now, ttl: ttl) as Lookup<T> { return v }
+        let loadGeneration: Int
+        let waiters: Bool
+        switch lookup(key, now: now, ttl: ttl) as Lookup<T> {
+        case .use(let v): return v
+        case .wait:
+            let answer: Answer = await withCheckedContinuation { c in
+                let queued: Bool = lock.withLock {
+                    guard loading[key] != nil else { return false }
+                    loading[key]!.append(c)
+                    return true
+                }
+                if !queued { c.resume(returning: .retry) }   // the load ended meanwhile
+            }
+            if case .value(let any) = answer, let v = any as? T { return v }
+            return try await get(key, now: now, ttl: ttl, load: load)
+        case .refresh(let g): (loadGeneration, waiters) = (g, false)
+        case .load(let g): (loadGeneration, waiters) = (g, true)
+        }
         do {
             let v = try await load()
-            store(key, v, now: now, ttl: ttl)
+            finish(key, v, startedAt: loadGeneration, now: now, ttl: ttl, waiters: waiters)
             return v
         } catch {
             // Let the next request try again rather than serve the old value until it ages out.
-            lock.withLock { if entries[key]?.refreshing == true { entries[key]?.refreshing = false } }
+            finish(key, nil, startedAt: loadGeneration, now: now, ttl: ttl, waiters: waiters)
             throw error
         }
     }
