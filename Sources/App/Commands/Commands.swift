@@ -39,7 +39,7 @@ struct TVMSServeCommand: AsyncCommand {
         if !signature.noMigrate { try await app.autoMigrate() }
         if signature.demo {
             let outcome = try await DemoData.load(app.serviceEnvironment)
-            if outcome == .loaded { try await DemoData.loadResellers(app.serviceEnvironment); try await DemoData.loadContent(app.serviceEnvironment); try await DemoData.loadVoD(app.serviceEnvironment); try await DemoData.loadDelivery(app.serviceEnvironment); try await DemoData.loadClients(app.serviceEnvironment); try await DemoData.loadHostnames(app.serviceEnvironment) }
+            if outcome == .loaded { try await DemoData.loadTheRest(app.serviceEnvironment) }
             context.console.print(outcome == .loaded ? "Demo data loaded." : "Demo data already present.")
         }
         let state = app.tvms
@@ -79,7 +79,7 @@ struct DemoCommand: AsyncCommand {
         let app = context.application
         try await app.autoMigrate()
         let outcome = try await DemoData.load(app.serviceEnvironment)
-        if outcome == .loaded { try await DemoData.loadResellers(app.serviceEnvironment); try await DemoData.loadContent(app.serviceEnvironment); try await DemoData.loadVoD(app.serviceEnvironment); try await DemoData.loadDelivery(app.serviceEnvironment); try await DemoData.loadClients(app.serviceEnvironment); try await DemoData.loadHostnames(app.serviceEnvironment) }
+        if outcome == .loaded { try await DemoData.loadTheRest(app.serviceEnvironment) }
         context.console.print(outcome == .loaded ? "Demo data loaded." : "Demo data already present; nothing changed.")
         context.console.print(DemoData.loginsText)
     }

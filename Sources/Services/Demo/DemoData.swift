@@ -15,6 +15,17 @@ public enum DemoData {
 
     public enum Outcome: Sendable, Equatable { case loaded, alreadyPresent }
 
+    /// Everything after the CRM core, in dependency order (`serve --demo` and `tvms demo` call it
+    /// when `load` has just loaded the core).
+    public static func loadTheRest(_ env: ServiceEnvironment) async throws {
+        try await loadResellers(env)
+        try await loadContent(env)
+        try await loadVoD(env)
+        try await loadDelivery(env)
+        try await loadClients(env)
+        try await loadHostnames(env)
+    }
+
     /// Loads the set into a database that does not have it yet. Running it twice changes nothing.
     public static func load(_ env: ServiceEnvironment) async throws -> Outcome {
         if try await DeploymentModel.query(on: env.db).filter(\.$cmsService == cmsService).first() != nil {
