@@ -89,6 +89,7 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(NULGuardMiddleware())
+    app.middleware.use(WebTVMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.lifecycle.use(BackgroundWorkLifecycle())
 

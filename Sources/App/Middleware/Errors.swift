@@ -99,7 +99,9 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
         // The raw header is compared: parsing it into HTTPMediaType costs more than the rest of this.
-        if response.headers.first(name: .contentType)?.lowercased().hasPrefix("text/html") == true {
+        // A page that set its own policy keeps it (WebTV's shell allows media from stream hosts).
+        if response.headers.first(name: .contentType)?.lowercased().hasPrefix("text/html") == true,
+           !response.headers.contains(name: "Content-Security-Policy") {
             response.headers.replaceOrAdd(name: "Content-Security-Policy",
                                           value: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
