@@ -33,12 +33,13 @@ BUTTON_LINK = ("//a[contains(concat(' ', normalize-space(@class), ' '), ' button
                "[normalize-space(.) = '{}']")
 
 
-def new_driver() -> webdriver.Chrome:
+def new_driver(extra_args: tuple[str, ...] = ()) -> webdriver.Chrome:
+    """extra_args: more Chromium switches (the WebTV test adds an autoplay policy)."""
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("CHROME_BIN", "/usr/bin/chromium")
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,900",
                 "--disable-dev-shm-usage", "--no-proxy-server", "--no-first-run",
-                "--disable-extensions", "--lang=en-US"):
+                "--disable-extensions", "--lang=en-US", *extra_args):
         options.add_argument(arg)
     (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
     service = webdriver.ChromeService(

@@ -53,6 +53,7 @@ class App {
     this.profile = null;
     this.leave = null;
     this.digitHandler = null;
+    this.routeGen = 0;
     this.t = t;
   }
 
@@ -141,10 +142,15 @@ class App {
     configure({ timeZone: (this.boot && this.boot.timeZone) || "UTC", clock: b.clockFormat });
   }
 
-  /** Languages as [{code, name, rtl}] from bootstrap (older servers send bare codes). */
+  /** Languages as [{code, name, rtl}]: the hostname's (bootstrap) and the UI document's. A bare
+   *  code is named in its own language by the browser. */
   languages() {
-    const list = (this.boot && this.boot.languages) || ["en"];
-    return list.map((l) => (typeof l === "string" ? { code: l, name: l, rtl: false } : l));
+    const own = (code) => { try { return new Intl.DisplayNames([code], { type: "language" }).of(code); } catch { return code; } };
+    const list = [...((this.boot && this.boot.languages) || []), ...(this.ui.languages || [])]
+      .map((l) => (typeof l === "string" ? { code: l, name: own(l), rtl: false } : l));
+    const seen = new Set();
+    const out = list.filter((l) => !seen.has(l.code) && seen.add(l.code));
+    return out.length ? out : [{ code: "en", name: own("en"), rtl: false }];
   }
 
   languageCodes() { return this.languages().map((l) => l.code); }
@@ -157,8 +163,14 @@ class App {
   }
 
   async strings(lang) {
-    const where = this.boot && this.boot.service ? { service: this.boot.service } : this.where;
-    await loadStrings(lang, where, this.ui.id || undefined);
+    const known = this.boot && this.boot.service;
+    try {
+      await loadStrings(lang, known ? { service: this.boot.service } : this.where, this.ui.id || undefined);
+    } catch (err) {
+      // No operator known yet (Service ID screen): the base strings.
+      if (known || !(err instanceof APIError)) throw err;
+      await loadStrings(lang, {}, undefined);
+    }
     document.title = this.title();
   }
 
@@ -207,7 +219,10 @@ class App {
   setTitle(part) { document.title = this.title(part); }
 
   async route() {
-    if (this.leave) { try { await this.leave(); } catch { /* leaving never blocks */ } this.leave = null; }
+    // Only the newest navigation draws: a slow screen must not replace one opened after it.
+    const gen = ++this.routeGen;
+    const stale = () => gen !== this.routeGen;
+    if (this.leave) { const leave = this.leave; this.leave = null; try { await leave(); } catch { /* leaving never blocks */ } }
     this.digitHandler = null;
     this.query = new URLSearchParams(location.search);
     let path = this.path();
@@ -218,7 +233,8 @@ class App {
     const [m, screen, opts] = match;
     if (!opts.open && !session.token) return this.go("login", { replace: true });
     if (!opts.open && !this.me) {
-      try { await this.signedIn(); } catch (err) { return this.fatal(err); }
+      try { await this.signedIn(); } catch (err) { return stale() ? undefined : this.fatal(err); }
+      if (stale()) return;
     }
     if (!opts.open && !opts.noProfile && !this.profile) return this.go("profiles", { replace: true });
     if (path !== this.path()) history.replaceState({}, "", this.url(path));
@@ -229,6 +245,11 @@ class App {
     } catch (err) {
       out = this.errorPanel(err);
     }
+    if (stale()) {
+      if (out && out.leave) out.leave();
+      return;
+    }
+    if (out && out.redirect) return this.go(out.redirect, { replace: true });
     const element = out && out.element ? out.element : out;
     this.leave = out && out.leave ? out.leave : null;
     clear(this.root);
@@ -250,6 +271,8 @@ class App {
   }
 
   fatal(err) {
+    // No server at all: the offline page (the service worker keeps it) says so in the app's language.
+    if (err && err.code === "network") { location.replace("/tv/offline.html"); return; }
     clear(this.root).append(h("main", { id: "screen", class: "bare" }, this.errorPanel(err)));
   }
 

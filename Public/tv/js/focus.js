@@ -70,7 +70,8 @@ export function installFocus(root, handlers) {
       handlers.back();
       return;
     }
-    if (/^[0-9]$/.test(e.key) && !typing(active)) {
+    // Digits are channel numbers unless a text field takes them (a focused list box does not).
+    if (/^[0-9]$/.test(e.key) && !(typing(active) && active.tagName !== "SELECT")) {
       if (handlers.digit(e.key)) e.preventDefault();
     }
   });

@@ -45,8 +45,8 @@ export class Player {
 
   /** request: {kind, item?, recordingId?, start?, stop?}; opts: {resumeAt, progressItem}. */
   async play(request, { resumeAt = 0, progressItem = null } = {}) {
-    const gen = ++this.generation;
     await this.stop();
+    const gen = ++this.generation;
     this.hideMessage();
     if (!canPlayHLS(this.video)) {
       this.show(this.app.t("webtv.player.unsupported"));
@@ -109,6 +109,7 @@ export class Player {
   }
 
   async stop() {
+    this.generation++;   // a play() still waiting for its grant gives it back
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     const playing = this.playback;

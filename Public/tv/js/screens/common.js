@@ -47,7 +47,7 @@ export function itemCard(app, item, { progress } = {}) {
 
 export function channelLogo(channel) {
   return channel.logo ? h("img", { class: "logo", src: channel.logo, alt: channel.name, loading: "lazy" })
-    : h("span", { class: "logo-fallback", "aria-hidden": "true" }, String(channel.number));
+    : h("span", { class: "logo-fallback", "aria-hidden": "true" }, channel.name.slice(0, 1));
 }
 
 export function empty(text) {

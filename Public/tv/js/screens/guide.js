@@ -2,7 +2,7 @@
 // "now". A past programme on a catch-up channel plays through its catch-up address; a future
 // one can be recorded when the product has recording hours and the channel allows it.
 import { api } from "../api.js";
-import { h, clear } from "../dom.js";
+import { h, clear, append } from "../dom.js";
 import { formatTime, formatDay, dayKey, addDays } from "../i18n.js";
 import { Player } from "../player.js";
 import { channelLogo } from "./common.js";
@@ -88,10 +88,10 @@ export async function render(app, _params, query) {
       } }, t("guide.record")));
     }
     actions.append(h("button", { type: "button", class: "secondary", onclick: async () => { await player.stop(); detail.hidden = true; } }, t("common.close")));
-    detail.append(h("h2", {}, p.title), h("p", { class: "muted" }, `${c.number} ${c.name} · ${formatDay(new Date(p.start))} · ${when}`),
+    append(detail, [h("h2", {}, p.title), h("p", { class: "muted" }, `${c.number} ${c.name} · ${formatDay(new Date(p.start))} · ${when}`),
       p.description ? h("p", {}, p.description) : null,
       state === "past" && !p.catchup ? h("p", { class: "muted" }, t("error.catchup_unavailable")) : null,
-      actions, message);
+      actions, message]);
     actions.querySelector("button, a").focus();
   }
 

@@ -13,8 +13,7 @@ export async function list(app) {
   // One profile only: nothing to choose.
   if (profiles.length === 1 && !profiles[0].pinSet && !app.query.get("manage")) {
     app.chooseProfile(profiles[0]);
-    queueMicrotask(() => app.go("home", { replace: true }));
-    return h("div");
+    return { redirect: "home" };
   }
   const error = h("p", { class: "form-error", role: "alert" });
   const choose = async (p) => {

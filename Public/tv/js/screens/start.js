@@ -57,7 +57,7 @@ export function language(app) {
 /** The login screen: password or activation code. */
 export function login(app) {
   const t = app.t;
-  if (session.token && app.me) { app.go("home", { replace: true }); return h("div"); }
+  if (session.token && app.me) return { redirect: "home" };
   app.setTitle(t("login.title"));
   const methods = (app.boot && app.boot.authMethods) || ["password"];
   const body = h("div", { class: "login-body" });
