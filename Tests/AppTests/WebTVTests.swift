@@ -97,7 +97,7 @@ import Domain
             let env = app.serviceEnvironment
             func movie(_ title: String, age: Int) async throws -> Int {
                 var m = VoDService.Input(kind: .movie, title: title)
-                m.ageRating = age
+                m.ageRating = age; m.streamURL = "https://vod.example/\(age)/index.m3u8"
                 return try await VoDService.save(env, actor: .system("test"), deploymentID: f.deploymentID, id: nil, input: m).id!
             }
             let adult = try await movie("Cold Iron", age: 16), family = try await movie("Paper Lanterns", age: 0)

@@ -28,8 +28,18 @@ export function deviceUID() {
   return uid;
 }
 
+/** "Chrome on Linux": what the devices list shows for this browser. */
+function browserName() {
+  const ua = navigator.userAgent;
+  const browser = /Edg\//.test(ua) ? "Edge" : /OPR\//.test(ua) ? "Opera" : /Firefox\//.test(ua) ? "Firefox"
+    : /Chrom(e|ium)\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
+  const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS X/.test(ua) ? "macOS"
+    : /Windows/.test(ua) ? "Windows" : /CrOS/.test(ua) ? "ChromeOS" : /Linux/.test(ua) ? "Linux" : "";
+  return os ? `${browser} on ${os}` : browser;
+}
+
 export function deviceInfo() {
-  return { uid: deviceUID(), type: "web", model: navigator.userAgent.slice(0, 60), appVersion: "webtv-1" };
+  return { uid: deviceUID(), type: "web", model: browserName(), appVersion: "webtv-1" };
 }
 
 /** Calls the API; resolves with the JSON body (null for 204), rejects with APIError. */

@@ -259,9 +259,13 @@ class App {
   }
 
   errorPanel(err) {
+    // A refusal (4xx) will not change by asking again: only back. A lost connection or a server error may.
+    const retry = !err || !err.status || err.status >= 500;
     return h("section", { class: "panel error-panel" }, h("h1", {}, this.t("webtv.error.title")),
       h("p", { role: "alert" }, this.errorText(err)),
-      h("button", { type: "button", onclick: () => this.route() }, this.t("common.retry")));
+      h("div", { class: "actions" },
+        retry ? h("button", { type: "button", class: "primary", onclick: () => this.route() }, this.t("common.retry")) : null,
+        h("button", { type: "button", class: "secondary", onclick: () => this.back() }, this.t("common.back"))));
   }
 
   errorText(err) {

@@ -36,7 +36,7 @@ export async function render(app, _params, query) {
     if (!c) continue;
     names.append(h("div", { class: "guide-name" }, channelLogo(c), h("span", {}, `${c.number} ${c.name}`)));
     const line = h("div", { class: "guide-row", style: { width: width + "px" }, dataset: { channel: c.id } });
-    if (!row.programmes.length) line.append(h("span", { class: "programme empty-slot", style: { "inset-inline-start": "0px", width: width + "px" } }, t("guide.no_info")));
+    if (!row.programmes.length) { line.classList.add("no-info"); line.append(h("span", { class: "empty-slot" }, t("guide.no_info"))); }
     for (const p of row.programmes) {
       const s = Math.max(new Date(p.start).getTime(), from), e = Math.min(new Date(p.stop).getTime(), to);
       if (e <= s) continue;

@@ -55,8 +55,9 @@ export async function edit(app, [id]) {
     h("h1", {}, existing ? t("profiles.edit") : t("profiles.add")),
     field("name", t("profiles.name"), { required: true, maxlength: 30, value: existing ? existing.name : "", "data-autofocus": true }),
     h("fieldset", { class: "avatars" }, h("legend", {}, t("profiles.avatar")),
-      avatars.map((a, i) => h("label", { class: "avatar-choice" },
-        h("input", { type: "radio", name: "avatar", value: a.id, checked: existing ? existing.avatar === a.id : i === 0 }),
+      avatars.map((a) => h("label", { class: "avatar-choice" },
+        // A new profile left without a choice gets the first picture not in use (the server picks it).
+        h("input", { type: "radio", name: "avatar", value: a.id, checked: existing ? existing.avatar === a.id : false }),
         h("img", { src: a.image, alt: a.name, width: 56, height: 56 })))),
     h("div", { class: "field check" }, h("input", { type: "checkbox", id: "kids", name: "kids", checked: existing ? existing.kids : false }),
       h("label", { for: "kids" }, t("profiles.kids"))),
