@@ -24,6 +24,7 @@ public struct Overrides: Sendable {
 /// The one composition root: the server, every command and every test build the app here.
 public func configure(_ app: Application, config: AppConfig, overrides: Overrides = .init()) async throws {
     app.directory = DirectoryConfiguration(workingDirectory: resourceRoot())
+    UITResources.use(resourceRoot: URL(fileURLWithPath: app.directory.workingDirectory))
 
     // Storage
     switch config.database {

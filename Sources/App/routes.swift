@@ -47,4 +47,7 @@ func routes(_ app: Application) throws {
     StreamCallbackController.register(app)
     XtreamController.register(app)
     PortalController.register(signedIn)
+    UserInterfacesController.register(signedIn)
+    TemplatesController.register(signedIn)
+    LanguagesController.register(signedIn)
 }

@@ -8,7 +8,7 @@ enum ClientAPISchemas {
     typealias O = OpenAPIDocument
 
     static var all: [String: Any] {
-        personal.merging(access) { a, _ in a }.merging(["Error": O.platformSchemas["Error"]!]) { a, _ in a }
+        personal.merging(access) { a, _ in a }.merging(uiToolkit) { a, _ in a }.merging(["Error": O.platformSchemas["Error"]!]) { a, _ in a }
     }
 
     /// Sign-in, account, devices, playback, recordings and the catalogue. Catalogue answers are
@@ -64,6 +64,36 @@ enum ClientAPISchemas {
                                  "children": ["type": "array", "items": anyObject], "ppv": anyObject], required: ["id", "kind", "title", "access"]),
             "SearchResult": listOf("items", "On-demand items", more: ["channels": ["type": "array", "items": anyObject], "query": O.string()]),
             "Home": listOf("rails", "Rails: id, title, kind, items"),
+        ]
+    }
+
+    /// UIT: a UI document and a language's texts (docs/UIT.md).
+    static var uiToolkit: [String: Any] {
+        let labels: [String: Any] = ["type": "object", "description": "Language code → label", "additionalProperties": O.string()]
+        let colour = O.string("#RRGGBB")
+        return [
+            "UIMenuItem": O.object(["key": O.string("A section (home, tv, guide, recordings, catchup, movies, series, music, education, apps, search, messages, settings) or app:<slug>"),
+                                    "type": ["type": "string", "enum": ["section", "app"]], "label": labels,
+                                    "packageName": O.string("Native apps: the package to open"), "url": O.string("Native apps: the address to open")],
+                                   required: ["key", "type", "label"]),
+            "UIRail": O.object(["key": O.string("continue_watching, favourites, new_movies, new_series, channels_now"), "label": labels], required: ["key", "label"]),
+            "UIDocument": O.object([
+                "id": O.string(), "name": O.string(), "version": O.integer, "template": ["type": "string", "enum": UITemplate.all.map(\.id)],
+                "rtl": O.boolean, "defaultLanguage": O.string(), "languages": ["type": "array", "items": O.string()],
+                "colours": O.object(["primary": colour, "secondary": colour, "background": colour, "surface": colour, "text": colour],
+                                    required: ["primary", "secondary", "background", "surface", "text"]),
+                "logo": O.string("/media/<id>", nullable: true), "background": O.string("/media/<id>", nullable: true),
+                "menu": array(of: "UIMenuItem"), "rails": array(of: "UIRail"),
+                "behaviour": O.object(["startChannel": nullableInt("Channel number the player opens on; null = the last watched"),
+                                       "zapBannerSeconds": O.integer, "clockFormat": ["type": "string", "enum": ["24h", "12h"]], "startDirectToTV": O.boolean,
+                                       "parental": O.object(["maxRating": nullableInt("Default age limit; null = none"), "pinForLocked": O.boolean],
+                                                            required: ["maxRating", "pinForLocked"]),
+                                       "sleepMinutes": O.integer],
+                                      required: ["startChannel", "zapBannerSeconds", "clockFormat", "startDirectToTV", "parental", "sleepMinutes"]),
+            ], required: ["id", "name", "version", "template", "rtl", "defaultLanguage", "languages", "colours", "logo", "background", "menu", "rails", "behaviour"]),
+            "Translations": O.object(["language": O.string(), "rtl": O.boolean,
+                                      "strings": ["type": "object", "description": "Dotted key (menu.home, login.submit, error.<code>) → text", "additionalProperties": O.string()]],
+                                     required: ["language", "rtl", "strings"]),
         ]
     }
 

@@ -27,6 +27,7 @@ enum ClientPlaybackController {
         api.add(.POST, ["recordings"], "Schedule a recording by programme times", pvr, body: "RecordingRequest", status: 201, response: "Recording", use: record)
         api.add(.DELETE, ["recordings", ":recordingId"], "Delete a recording", pvr, status: 204, use: deleteRecording)
         ClientAccountController.register(open: open, signedIn: api)
+        ClientUIToolkitController.register(open)
         ClientCatalogueController.register(api)
         ClientPersonalAPI.register(app)
     }

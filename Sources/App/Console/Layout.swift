@@ -54,7 +54,11 @@ enum Layout {
                 + [item("Advertisement", nil, .crm), item("Webshops", "/crm/webshops", .crm), item("Communication", nil, .crm)]
                 + [item("Currencies", "/crm/currencies", .crm)]),
             ("MIQ", ["Dashboard", "Usages", "Content", "Location", "Hardware", "Network", "Software", "System Health", "Advertisement", "Financial"].map { item($0, nil, .miq) }),
-            ("UIT", ["User Interfaces", "Hostnames", "Templates", "Languages", "Menu Apps"].map { item($0, nil, .uit) }),
+            ("UIT", [item("User Interfaces", "/uit/user-interfaces", .uit),
+                     item("Hostnames", nil, .uit),
+                     item("Templates", "/uit/templates", .uit),
+                     item("Languages", "/uit/languages", .uit),
+                     item("Menu Apps", "/uit/menu-apps", .uit)]),
             ("API", [
                 item("API Connector", "/settings/api", .apiConnector),
                 item("REST API docs", "/api/v1/docs", .useRestAPI),

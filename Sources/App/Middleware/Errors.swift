@@ -96,14 +96,16 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let response = try await next.respond(to: request)
         response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        // A page meant to be framed by the console (the UIT preview) says SAMEORIGIN itself.
+        let sameOrigin = response.headers.first(name: "X-Frame-Options") == "SAMEORIGIN"
+        response.headers.replaceOrAdd(name: "X-Frame-Options", value: sameOrigin ? "SAMEORIGIN" : "DENY")
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
         // The raw header is compared: parsing it into HTTPMediaType costs more than the rest of this.
         // A page that set its own policy keeps it (WebTV's shell allows media from stream hosts).
         if response.headers.first(name: .contentType)?.lowercased().hasPrefix("text/html") == true,
            !response.headers.contains(name: "Content-Security-Policy") {
             response.headers.replaceOrAdd(name: "Content-Security-Policy",
-                                          value: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+                                          value: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors \(sameOrigin ? "'self'" : "'none'"); form-action 'self'")
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         }
         return response

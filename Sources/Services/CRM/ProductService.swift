@@ -137,6 +137,14 @@ public enum ProductService {
         return Array(Set(countries)).sorted()
     }
 
+    /// The product's user interface (UIT): required once the deployment has one, the default UI
+    /// when none is given, an unknown id refused.
+    static func userInterface(_ env: ServiceEnvironment, _ input: Input, deploymentID: UUID) async throws -> Input {
+        var i = input
+        i.userInterfaceID = try await UserInterfaceService.resolveForProduct(env.db, deploymentID: deploymentID, given: input.userInterfaceID) ?? ""
+        return i
+    }
+
     static func apply(_ input: Input, countries: [String], to p: ProductModel) {
         p.name = input.name.trimmingCharacters(in: .whitespaces)
         p.mappingID = input.mappingID.isEmpty ? nil : input.mappingID
@@ -156,6 +164,7 @@ public enum ProductService {
     public static func create(_ env: ServiceEnvironment, actor: Principal, deploymentID: UUID, input: Input) async throws -> ProductModel {
         try actor.require(.crm, in: deploymentID)
         let countries = try await validate(env, input, deploymentID: deploymentID)
+        let input = try await userInterface(env, input, deploymentID: deploymentID)
         let p = ProductModel()
         p.deploymentID = deploymentID
         p.subscriptionType = input.subscriptionType
@@ -179,6 +188,7 @@ public enum ProductService {
             throw DomainError.validation(["subscriptionType": "cannot change after creation; create a separate \(input.subscriptionType) product"])
         }
         let countries = try await validate(env, input, deploymentID: deploymentID)
+        let input = try await userInterface(env, input, deploymentID: deploymentID)
         let before = snapshot(p)
         apply(input, countries: countries, to: p)
         try await env.write { db in

@@ -32,6 +32,7 @@ public enum DemoData {
         if try await SystemUserModel.query(on: env.db).filter(\.$email == ownerEmail).first() == nil {
             _ = try await SystemUserService.bootstrapCreate(env, email: ownerEmail, password: ownerPassword, role: .owner, name: "Demo Owner")
         }
+        try await loadUIToolkit(env, deploymentID: d.requireID())
         try await loadCRM(env, deploymentID: d.requireID())
         return .loaded
     }

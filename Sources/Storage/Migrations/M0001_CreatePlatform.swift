@@ -174,5 +174,6 @@ public enum StorageMigrations {
         M0019_AddStreamCallbacks(),
         M0020_CreateSubscriberAccess(),
         M0021_CreateSubscriberPersonal(),
+        M0022_CreateUIToolkit(),
     ]
 }

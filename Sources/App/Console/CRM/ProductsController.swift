@@ -61,7 +61,7 @@ enum ProductsController {
         var name: String?; var mappingId: String?; var subscriptionType: String?; var paymentType: String?
         var startFromFirstLogin: String?; var allowedCountries: String?; var isRTL: String?; var maxDevices: String?
         var pvrQuotaHours: String?; var defaultCurrency: String?; var disclaimer: String?; var supportText: String?
-        var allowedDeviceTypes: [String]?
+        var allowedDeviceTypes: [String]?; var userInterfaceId: String?
 
         init(_ p: ProductModel? = nil) {
             name = p?.name; mappingId = p?.mappingID; subscriptionType = p?.subscriptionType ?? "regular"; paymentType = p?.paymentType ?? "subscription"
@@ -70,6 +70,7 @@ enum ProductsController {
             pvrQuotaHours = p.map { String($0.pvrQuotaHours) } ?? "0"
             defaultCurrency = p?.defaultCurrency; disclaimer = p?.disclaimer; supportText = p?.supportText
             allowedDeviceTypes = p.map { $0.allowedDeviceTypes.split(separator: ",").map(String.init) }
+            userInterfaceId = p?.userInterfaceID
         }
 
         var input: ProductService.Input {
@@ -80,6 +81,7 @@ enum ProductsController {
                                  pvrQuotaHours: Int((pvrQuotaHours ?? "").trimmingCharacters(in: .whitespaces)) ?? 0, defaultCurrency: defaultCurrency ?? "",
                                  disclaimer: disclaimer ?? "", supportText: supportText ?? "")
             i.allowedDeviceTypes = allowedDeviceTypes ?? []
+            i.userInterfaceID = userInterfaceId ?? ""
             return i
         }
     }
@@ -112,11 +114,26 @@ enum ProductsController {
                   help: "Platforms the apps may sign in from; none ticked = all. Browsers count as web."),
             Field("allowedCountries", "Allowed countries", value: f.allowedCountries ?? "", help: "ISO codes separated by commas (NL, BE); empty = everywhere."),
             Field("isRTL", "Right-to-left user interface", type: "checkbox", value: f.isRTL == "on" ? "on" : ""),
+        ]
+        fields += try await userInterfaceFields(ctx, f)
+        fields += [
             Field("disclaimer", "Disclaimer", type: "textarea", value: f.disclaimer ?? "", help: "Shown in the apps before playback starts."),
             Field("supportText", "Support", type: "textarea", value: f.supportText ?? "", help: "Shown on the apps' support screen."),
         ]
         return FormVM(heading: editing ? "Details" : "Add a product", intro: nil, action: action, fields: fields,
                       submitLabel: editing ? "Update product" : "Add product", cancelHref: editing ? nil : "/crm/products", formError: nil)
+    }
+
+    /// The UI select (UIT › User Interfaces): required once the deployment has a UI, the
+    /// default UI preselected; nothing to choose before the first UI exists.
+    static func userInterfaceFields(_ ctx: CRMContext, _ f: ProductForm) async throws -> [Field] {
+        let uis = try await UserInterfaceService.all(ctx.env.db, deploymentID: ctx.deploymentID)
+        guard !uis.isEmpty else { return [] }
+        let chosen = (f.userInterfaceId ?? "").isEmpty ? uis.first(where: \.isDefault)?.id?.uuidString.lowercased() : f.userInterfaceId?.lowercased()
+        return [Field("userInterfaceId", "User interface", type: "select", value: chosen ?? "",
+                      options: uis.map { FieldOption(value: $0.id!.uuidString.lowercased(), label: $0.name + ($0.isDefault ? " (default)" : ""),
+                                                     selected: $0.id!.uuidString.lowercased() == chosen) },
+                      help: "What the apps look like for this product's customers (UIT › User Interfaces).", required: true)]
     }
 
     static func newForm(_ req: Request) async throws -> Response {
