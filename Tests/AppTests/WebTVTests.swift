@@ -80,6 +80,11 @@ import Domain
             let unnamed = try jsonObject(try await get(app, "/tv/manifest.webmanifest"))
             #expect(unnamed["start_url"] as? String == "/tv/")
 
+            // Before the operator is known, the app speaks the built-in English texts.
+            let strings = try jsonObject(try await get(app, "/tv/strings.json"))
+            let texts = try #require(strings["strings"] as? [String: String])
+            #expect(strings["language"] as? String == "en" && texts["webtv.login.forgot"] != nil && texts["login.service_id"] != nil)
+
             let module = try await get(app, "/tv/js/app.js")
             #expect(module.status == .ok && module.headers.first(name: .contentType) == "text/javascript; charset=utf-8")
             let worker = try await get(app, "/tv/sw.js")

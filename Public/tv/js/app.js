@@ -167,9 +167,9 @@ class App {
     try {
       await loadStrings(lang, known ? { service: this.boot.service } : this.where, this.ui.id || undefined);
     } catch (err) {
-      // No operator known yet (Service ID screen): the base strings.
+      // No operator known yet (the Service ID screen of an unmapped hostname): the built-in texts.
       if (known || !(err instanceof APIError)) throw err;
-      await loadStrings(lang, {}, undefined);
+      await loadStrings(lang, null);
     }
     document.title = this.title();
   }

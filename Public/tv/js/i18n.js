@@ -5,8 +5,12 @@ import { api } from "./api.js";
 
 const state = { lang: "en", rtl: false, strings: {}, timeZone: "UTC", clock: "24h" };
 
+/** Loads the texts of `lang` for the operator named by `where` ({service} or {host}); with no
+ *  operator (where = null) the built-in English texts WebTV's server keeps at /tv/strings.json. */
 export async function loadStrings(lang, where, uiID) {
-  const data = await api(`/translations/${encodeURIComponent(lang)}`, { query: { ...where, ui: uiID } });
+  const data = where
+    ? await api(`/translations/${encodeURIComponent(lang)}`, { query: { ...where, ui: uiID } })
+    : await fetch("/tv/strings.json", { cache: "no-cache" }).then((r) => { if (!r.ok) throw new Error(r.statusText); return r.json(); });
   state.lang = data.language || lang;
   state.rtl = !!data.rtl;
   state.strings = data.strings || {};

@@ -31,6 +31,7 @@ struct WebTVMiddleware: AsyncMiddleware {
             return try await WebTVController.shell(request)
         }
         if last == "manifest.webmanifest" { return try await WebTVController.manifest(request) }
+        if path == Self.prefix + "strings.json" { return try WebTVController.baseStrings() }
         let response = try await next.respond(to: request)
         guard response.status == .ok || response.status == .notModified else { return response }
         if last.hasSuffix(".js") {
@@ -96,6 +97,17 @@ enum WebTVController {
         headers.add(name: .contentType, value: "application/manifest+json")
         headers.add(name: .cacheControl, value: "no-cache")
         return Response(status: .ok, headers: headers, body: .init(data: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])))
+    }
+
+    /// The built-in English texts (Resources/UIT/base), in the shape of the translations
+    /// endpoint: what the app says before it knows its operator (the Service ID screen of an
+    /// unmapped hostname), when `/translations/{lang}` has no deployment to answer for.
+    static func baseStrings() throws -> Response {
+        let body: [String: Any] = ["language": "en", "rtl": false, "strings": try UITResources.base()]
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "application/json; charset=utf-8")
+        headers.add(name: .cacheControl, value: "no-cache")
+        return Response(status: .ok, headers: headers, body: .init(data: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
     }
 
     static func contentSecurityPolicy(mediaOrigins: [String]) -> String {
