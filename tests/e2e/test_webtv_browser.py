@@ -465,6 +465,8 @@ def test_arabic_is_right_to_left(tv, server, setup):
     shoot(tv, "23-ar-guide")
     route_to(tv, f"tv/{setup['channel']['id']}")
     wait_playing(tv, 1.0)
+    # WebTV's own texts come in Arabic too (the shipped Arabic translation the demo loads).
+    assert tv.find_element(By.CSS_SELECTOR, ".player-actions .hint").text == setup["ar"]["webtv.channel.zap_hint"] != setup["strings"]["webtv.channel.zap_hint"]
     shoot(tv, "24-ar-player")
     route_to(tv, "settings")
     select = find(tv, "#settings-lang")
