@@ -147,6 +147,12 @@ def setup(server, nginx):
         r = api.patch(server.url(f"{base}/vod/{movie['id']}"), headers=headers, timeout=HTTP_TIMEOUT,
                       json={"streamUrl": f"{nginx['base']}/vod/webtv/index.m3u8", "tokenType": "nginx_secure_link"})
         assert r.status_code == 200, r.text
+        # Ten euros in demo01's wallet, to rent a pay-per-view title.
+        customer = next(c for c in rows_of(api.get(server.url(f"{base}/customers?q={LOGIN}"), headers=headers, timeout=HTTP_TIMEOUT).json())
+                        if c.get("login") == LOGIN)
+        r = api.post(server.url(f"{base}/customers/{customer['id']}/wallet"), headers=headers, timeout=HTTP_TIMEOUT,
+                     json={"amount": "10.00", "reason": "WebTV e2e top-up", "idempotencyKey": f"webtv-e2e-{tag()}"})
+        assert r.status_code == 201, r.text
     r = console.post(f"/cms/transcoders/mappings/{channel['id']}", {"_csrf": csrf(console, f"/cms/transcoders/mappings/{channel['id']}"),
                                                                    "transcoderID": server_id, "streamName": "live/webtv", "dvrDepthDays": "0"})
     assert r.status_code == 303, (r.status_code, r.text[:1000])
@@ -430,8 +436,14 @@ def test_other_screens(tv, server, setup):
     route_to(tv, "movies")
     press(tv, card(tv, "Premiere Night"))
     rent = find(tv, ".rent")
-    assert "48h rental" in rent.text
+    assert "48h rental" in rent.text and "48 hours" in rent.text and "10.00" in rent.text, rent.text
     shoot(tv, "15-ppv")
+    # Rented from the wallet: the page then says until when, and the title plays.
+    press(tv, button(tv, s["vod.rent"].replace("{price}", "3.99 EUR")))
+    rented = s["vod.rented"].split("{date}")[0].strip()
+    wait(tv).until(lambda d: d.find_elements(By.CSS_SELECTOR, "a.play") and rented in d.find_element(By.CSS_SELECTOR, ".rented").text)
+    assert not tv.find_elements(By.CSS_SELECTOR, ".rent")
+    shoot(tv, "15-ppv-rented", sizes=("tv",))
     route_to(tv, "music")
     shoot(tv, "16-music")
     route_to(tv, "search")
@@ -444,6 +456,7 @@ def test_other_screens(tv, server, setup):
     route_to(tv, "me")
     shoot(tv, "19-personal")
     route_to(tv, "settings")
+    assert "6.01 EUR" in tv.find_element(By.CSS_SELECTOR, ".settings .facts").text, "10.00 less the 3.99 rental"
     devices = tv.find_elements(By.CSS_SELECTOR, ".devices li")
     assert devices and s["webtv.settings.this_device"] in devices[0].text + "".join(d.text for d in devices)
     shoot(tv, "20-settings")

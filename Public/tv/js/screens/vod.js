@@ -56,6 +56,10 @@ export async function detail(app, [id]) {
   const actions = h("div", { class: "actions" });
   const message = h("p", { class: "form-error", role: "alert" });
   if (PLAYABLE.has(item.kind) && item.access === "open") {
+    // A rented title says until when it stays open.
+    const rentals = await api("/me/rentals").catch(() => ({ rentals: [] }));
+    const rental = rentals.rentals.find((r) => r.active && r.item === `${item.kind}:${item.id}`);
+    if (rental) actions.append(h("p", { class: "rented" }, t("vod.rented", { date: formatDateTime(new Date(rental.accessUntil)) })));
     const progress = await progressOf(app, item.kind, item.id);
     if (progress && !progress.finished && progress.position > 0) {
       actions.append(h("a", { class: "button primary resume", href: app.url(`watch/${item.kind}/${item.id}`), "data-route": `watch/${item.kind}/${item.id}`,
