@@ -165,10 +165,11 @@ def test_the_demo_ui_in_arabic_mirrors_its_left_menu(driver, server):
     assert arabic["dir"] == "rtl" and arabic["menu"][0] == ARABIC_HOME
     assert arabic["menuBox"][0] > arabic["homeBox"][0]          # right to left: menu on the right
     shot(driver, "uit-05-demo-preview-ar.png")
-    sidebar_templates(driver)
+    templates(driver, server)
 
 
-def sidebar_templates(driver):
+def templates(driver, server):
+    go(driver, server, "/uit/user-interfaces")
     sidebar(driver, "/uit/templates", "Templates")
     figures = driver.find_elements(By.CSS_SELECTOR, ".uit-thumbs figure")
     assert [f.get_attribute("data-template") for f in figures] == ["akua", "honua", "rhodium", "iridium", "palladium"]

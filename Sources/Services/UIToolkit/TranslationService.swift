@@ -196,7 +196,7 @@ public enum TranslationService {
         do {
             parsed = try TranslationFile.parse(text, format: format, language: lang.code, known: Set(base.keys), english: base)
         } catch let p as TranslationFile.Problem {
-            throw DomainError(.invalid, code: "bad_translation_file", "The file was not imported, nothing changed: \(p.message).", fields: ["file": p.message])
+            throw DomainError(.invalid, code: "bad_translation_file", "The file was not imported, nothing changed: \(p.message).")
         }
         return try await setTexts(env, actor: actor, deploymentID: deploymentID, ui: ui, language: lang.code, changes: parsed, replace: replace, action: "import")
     }

@@ -42,7 +42,7 @@ enum LanguagesController {
                 actions.append(RowAction(label: "Remove", href: nil, postTo: "\(base)/\(code)/delete", danger: true))
             }
             rows.append(Row(cells: [Cell(c.language.name, href: "\(base)/\(code)"), Cell(code, mono: true), Cell(c.language.rtl ? "right-to-left" : "left-to-right"),
-                                    Cell("\(c.translated) / \(c.total)", meter: c.percent)], actions: actions))
+                                    Cell("\(c.translated) / \(c.total) (\(c.percent) %)")], actions: actions))
         }
         let languageOptions = coverage.map { FieldOption(value: $0.language.code, label: "\($0.language.name) (\($0.language.code))", selected: false) }
         let scopeOptions = [FieldOption(value: "", label: "The deployment's texts", selected: true)]
