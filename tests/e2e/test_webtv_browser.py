@@ -28,6 +28,7 @@ import shutil
 import struct
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -153,6 +154,11 @@ def setup(server, nginx):
         r = api.post(server.url(f"{base}/customers/{customer['id']}/wallet"), headers=headers, timeout=HTTP_TIMEOUT,
                      json={"amount": "10.00", "reason": "WebTV e2e top-up", "idempotencyKey": f"webtv-e2e-{tag()}"})
         assert r.status_code == 201, r.text
+        # A second household on the same product, for the stream limit (so demo01's streams stay free for other tests).
+        limit_login = f"webtvlimit{tag()}"
+        r = api.post(server.url(f"{base}/customers"), headers=headers, timeout=HTTP_TIMEOUT,
+                     json={"productId": customer["productId"], "planId": customer["planId"], "currency": "EUR", "login": limit_login, "password": "webtv1234"})
+        assert r.status_code == 201, r.text
     r = console.post(f"/cms/transcoders/mappings/{channel['id']}", {"_csrf": csrf(console, f"/cms/transcoders/mappings/{channel['id']}"),
                                                                    "transcoderID": server_id, "streamName": "live/webtv", "dvrDepthDays": "0"})
     assert r.status_code == 303, (r.status_code, r.text[:1000])
@@ -161,7 +167,23 @@ def setup(server, nginx):
         t = http_session().get(server.url(f"/api/client/v1/translations/{lang}?service={DEMO_CRM}"), timeout=HTTP_TIMEOUT)
         assert t.status_code == 200, t.text
         strings[lang] = t.json()["strings"]
-    return {"channel": channel, "movie": movie, "adult": adult, "strings": strings["en"], "ar": strings["ar"], "nginx": nginx["base"]}
+    yield {"channel": channel, "movie": movie, "adult": adult, "strings": strings["en"], "ar": strings["ar"], "nginx": nginx["base"],
+           "limit_login": limit_login}
+    # Put the demo back as it was for the modules that follow (test_xtream plays Business Today).
+    with http_session() as api:
+        r = api.patch(server.url(f"{base}/channels/{channel['id']}"), headers=headers, timeout=HTTP_TIMEOUT,
+                      json={k: channel[k] for k in ("hlsUrl", "dashUrl", "fallbackUrl", "tokenType", "recordingAllowed")})
+        assert r.status_code == 200, r.text
+        r = api.patch(server.url(f"{base}/vod/{movie['id']}"), headers=headers, timeout=HTTP_TIMEOUT,
+                      json={k: movie[k] for k in ("streamUrl", "tokenType")})
+        assert r.status_code == 200, r.text
+    demo_server = re.search(r'href="/cms/transcoders/(\d+)">Demo Flussonic</a>', console.get("/cms/transcoders").text)[1]
+    stream = urlsplit(channel["hlsUrl"]).path.split("/")[1]
+    r = console.post(f"/cms/transcoders/mappings/{channel['id']}", {"_csrf": csrf(console, f"/cms/transcoders/mappings/{channel['id']}"),
+                                                                   "transcoderID": demo_server, "streamName": stream, "dvrDepthDays": "0"})
+    assert r.status_code == 303, (r.status_code, r.text[:1000])
+    r = console.post(f"/cms/transcoders/{server_id}/delete", {"_csrf": csrf(console, f"/cms/transcoders/{server_id}/delete")})
+    assert r.status_code == 303, (r.status_code, r.text[:1000])
 
 
 @pytest.fixture(scope="module")
@@ -339,6 +361,40 @@ def test_live_channel_plays_with_number_zapping(tv, server, setup):
     assert "★" in tv.find_element(By.CSS_SELECTOR, ".channel-row[aria-current=true]").text
 
 
+def test_a_browser_without_native_hls_is_told_so(tv, server, setup):
+    route_to(tv, "home")
+    # As in a browser whose <video> does not play HLS (Firefox, older Chromium).
+    tv.execute_script("HTMLMediaElement.prototype.canPlayType = () => ''")
+    route_to(tv, f"tv/{setup['channel']['id']}")
+    wait(tv).until(lambda d: d.find_element(By.CSS_SELECTOR, ".player-message").text.strip() == setup["strings"]["webtv.player.unsupported"])
+    assert not tv.execute_script("return document.querySelector('video').getAttribute('src')")
+    tv.refresh()
+    settle(tv)
+
+
+def test_keyboard_and_remote(tv, server, setup):
+    """Arrows move the focus between neighbours on screen, Enter opens, Escape goes back."""
+    route_to(tv, "home")
+    menu = tv.find_elements(By.CSS_SELECTOR, "nav.menu a")
+    tv.execute_script("arguments[0].focus()", menu[0])
+    ActionChains(tv).send_keys(Keys.ARROW_RIGHT).perform()
+    assert tv.switch_to.active_element == menu[1]
+    ActionChains(tv).send_keys(Keys.ARROW_LEFT).perform()
+    assert tv.switch_to.active_element == menu[0]
+    # Down from the menu reaches the screen (the hero's link); the focus ring is drawn.
+    ActionChains(tv).send_keys(Keys.ARROW_DOWN).perform()
+    active = tv.switch_to.active_element
+    assert active.get_attribute("data-route", ) and active.find_elements(By.XPATH, "ancestor::main[@id='screen']"), active.get_attribute("outerHTML")
+    assert tv.execute_script("return getComputedStyle(arguments[0]).outlineStyle", active) != "none"
+    target = "/tv/" + active.get_attribute("data-route")
+    ActionChains(tv).send_keys(Keys.ENTER).perform()
+    wait(tv).until(lambda d: d.execute_script("return location.pathname") == target)
+    settle(tv)
+    tv.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    wait(tv).until(lambda d: d.execute_script("return location.pathname") == "/tv/home")
+    settle(tv)
+
+
 def test_guide_shows_programmes_and_plays_catch_up(tv, server, setup):
     s = setup["strings"]
     route_to(tv, "guide")   # leaving the player stops its playback
@@ -488,28 +544,42 @@ def test_arabic_is_right_to_left(tv, server, setup):
     settle(tv)
 
 
-def xtream_play(server, source_ip: str, channel_id: int) -> int:
+def xtream_play(server, source_ip: str, channel_id: int, login: str, password: str) -> int:
     """An Xtream player at another address of the household plays the channel (one connection)."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=HTTP_TIMEOUT, source_address=(source_ip, 0))
     try:
-        conn.request("GET", f"/live/{LOGIN}/{PASSWORD}/{channel_id}.ts")
+        conn.request("GET", f"/live/{login}/{password}/{channel_id}.ts")
         return conn.getresponse().status
     finally:
         conn.close()
 
 
+def sign_out(tv, strings):
+    route_to(tv, "settings")
+    press(tv, button(tv, strings["settings.logout"]))
+    wait(tv).until(lambda d: d.execute_script("return location.pathname") == "/tv/login")
+    settle(tv)
+
+
 def test_a_stream_beyond_the_limit_is_refused(tv, server, setup):
     s = setup["strings"]
-    route_to(tv, "home")   # the browser plays nothing now
-    # Basic Monthly allows 3 streams: three players elsewhere in the house take them.
+    # A household on Basic Monthly (3 streams): three players elsewhere in the house take them …
     for ip in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):
-        assert xtream_play(server, ip, setup["channel"]["id"]) == 302
+        assert xtream_play(server, ip, setup["channel"]["id"], setup["limit_login"], "webtv1234") == 302
+    # … and the same subscriber opens the channel in the browser: the fourth stream is refused.
+    sign_out(tv, s)
+    fill(tv, "#login", setup["limit_login"])
+    fill(tv, "#password", "webtv1234")
+    press(tv, button(tv, s["login.submit"]))
+    wait(tv).until(lambda d: d.execute_script("return location.pathname") == "/tv/home")
+    settle(tv)
     route_to(tv, f"tv/{setup['channel']['id']}")
-    message = find(tv, ".player-message")
+    find(tv, ".player-message")
     wait(tv).until(lambda d: d.find_element(By.CSS_SELECTOR, ".player-message").text.strip() == s["error.max_streams_reached"])
     assert tv.find_element(By.CSS_SELECTOR, ".player").get_attribute("data-error") == "max_streams_reached"
     assert not tv.execute_script("return document.querySelector('video').getAttribute('src')")
     shoot(tv, "25-stream-limit")
+    sign_out(tv, s)
 
 
 def test_manifest_and_service_worker(tv, server, setup):
@@ -563,10 +633,7 @@ def test_offline_page(tv, setup):
 
 def test_sign_in_by_activation_code(tv, server, setup):
     s = setup["strings"]
-    open_tv(tv, server, "settings")
-    press(tv, button(tv, s["settings.logout"]))
-    wait(tv).until(lambda d: d.execute_script("return location.pathname") == "/tv/login")
-    settle(tv)
+    open_tv(tv, server, "login")
     press(tv, button(tv, s["login.use_code"]))
     code = find(tv, ".code").text.strip()
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code), code

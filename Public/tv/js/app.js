@@ -111,6 +111,10 @@ class App {
     if (session.token) {
       try { await this.signedIn(); } catch (err) { if (!(err instanceof APIError) || err.status !== 401) return this.fatal(err); }
     }
+    // First visit of a hostname with several languages: the language screen comes first (spec 2.1).
+    if (!session.token && !localStorage.getItem(LANG) && this.languages().length > 1 && !this.path()) {
+      return this.go("language", { replace: true });
+    }
     return this.route();
   }
 
