@@ -171,7 +171,8 @@ install_debian_packages() {
     local missing=() p
     # nginx: Debian's build has secure_link and auth_request, for the signed-URL round trip and the
     # callback adapter (test_stream_tokens.py).
-    for p in postgresql chromium chromium-driver xmltv-util libxml2-utils nginx; do
+    # ffmpeg: the short HLS test stream WebTV plays through nginx secure_link (test_webtv_browser.py).
+    for p in postgresql chromium chromium-driver xmltv-util libxml2-utils nginx ffmpeg; do
         pkg_installed "$p" || missing+=("$p")
     done
     if ! python_deps_ok && ! "$PYTHON" -m pip --version >/dev/null 2>&1; then

@@ -90,6 +90,8 @@ public func configure(_ app: Application, config: AppConfig, overrides: Override
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(NULGuardMiddleware())
+    // WebTV's shell and headers, then Public/ (both skipped under /api/ without starting a Task).
+    app.middleware.use(WebTVMiddleware())
     app.middleware.use(StaticFilesMiddleware(files: FileMiddleware(publicDirectory: app.directory.publicDirectory)))
     app.lifecycle.use(BackgroundWorkLifecycle())
 

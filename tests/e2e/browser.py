@@ -35,7 +35,7 @@ BUTTON_LINK = ("//a[contains(concat(' ', normalize-space(@class), ' '), ' button
 
 def new_driver(extra_args: tuple[str, ...] = ()) -> webdriver.Chrome:
     """extra_args: more Chromium switches, e.g. --host-resolver-rules to reach the server
-    under another host name."""
+    under another host name, or the WebTV test's autoplay policy."""
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("CHROME_BIN", "/usr/bin/chromium")
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,900",

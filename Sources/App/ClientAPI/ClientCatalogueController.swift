@@ -19,7 +19,7 @@ enum ClientCatalogueController {
         api.add(.GET, ["epg", "now-next"], "What is on now and next", tag, query: [channels, profile], response: "NowNext", use: nowNext)
         api.add(.GET, ["vod", ":section"], "One page of movies, series, music, courses or apps", tag,
                 query: [("genre", "Only this genre"), ("after", "The previous page's next"), ("limit", "1 to 200, default 60"), profile], response: "VoDPage", use: section)
-        api.add(.GET, ["vod", "items", ":itemId"], "One item with its children, access and pay-per-view offer", tag, response: "VoDItem", use: item)
+        api.add(.GET, ["vod", "items", ":itemId"], "One item with its children, access and pay-per-view offer", tag, query: [profile], response: "VoDItem", use: item)
         api.add(.GET, ["search"], "Channels and on-demand items by title, actor or director", tag, query: [("q", "2 to 100 characters"), profile], response: "SearchResult", use: search)
         api.add(.GET, ["home"], "The home screen's rails", tag, query: [profile], response: "Home", use: home)
     }
@@ -85,7 +85,7 @@ enum ClientCatalogueController {
 
     static func item(_ req: Request) async throws -> Response {
         guard let id = req.parameters.get("itemId", as: Int.self) else { throw DomainError.notFound("The item") }
-        return try json(req, try await SubscriberCatalogue.item(req.serviceEnvironment, context: req.device, id: id))
+        return try json(req, try await SubscriberCatalogue.item(req.serviceEnvironment, context: req.device, id: id, viewer: try await viewer(req)))
     }
 
     static func search(_ req: Request) async throws -> Response {

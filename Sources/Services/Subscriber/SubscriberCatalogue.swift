@@ -192,11 +192,18 @@ public enum SubscriberCatalogue {
 
     /// One item with its children (a series' seasons and their episodes, an album's songs, a
     /// course's lessons) and, when it is not open to the customer, its pay-per-view offer.
-    public static func item(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, id: Int) async throws -> [String: Any] {
+    /// With a profile's viewer, an item the profile may not see (the strictest rating along its
+    /// chain, as playback applies it) is refused as `profile_restricted` rather than described:
+    /// a deep link must not open it in a kids profile.
+    public static func item(_ env: ServiceEnvironment, context ctx: DeviceSessionService.Context, id: Int, viewer: Viewer = .everyone) async throws -> [String: Any] {
         guard let m = try await VoDItemModel.find(id, on: env.db), m.deploymentID == ctx.deploymentID, m.enabled else { throw DomainError.notFound("The item") }
         let c = try await customer(env, ctx)
         let decision = try await Entitlements.decide(env, customer: c, ref: ContentRef(kind: m.kind, id: id))
         let chain = try await VoDService.chain(env, item: m)
+        let age = chain.map(\.ageRating).max() ?? m.ageRating
+        if !viewer.allows(ageRating: age, parental: chain.contains { $0.parental || $0.ageRating >= 18 }) {
+            throw DomainError.refused("profile_restricted", "This item is rated \(age)+ and this profile may not open it.")
+        }
         var out = itemJSON(m, access: decision == .allowed ? "open" : (chain.contains { $0.ppvRuleID != nil } ? "ppv" : "locked"))
         if m.parentID != nil { out["parents"] = chain.dropFirst().map { ["id": $0.id!, "kind": $0.kind, "title": $0.title] } }
         let children = try await VoDService.children(env, parentID: id).filter(\.enabled)
