@@ -201,6 +201,12 @@ import VaporTesting
             #expect(legacy.status == .ok && l["service"] as? String == "democrm" && l["hostname"] is NSNull)
             #expect(l["authMethods"] as? [String] == ["password", "activation_code", "mac"] && (l["texts"] as? [String: Any])?["loginSide"] as? String == "")
             #expect(try p.code(try await boot(app, "service=nobody")) == "unknown_service")
+            // An address no operator mapped (WebTV opened by the server's own address) with the
+            // CRM service name: that operator; without it, the unknown hostname.
+            let unmapped = try jsonObject(try await boot(app, "host=127.0.0.1&service=democrm"))
+            #expect(unmapped["service"] as? String == "democrm" && unmapped["hostname"] is NSNull)
+            #expect(try p.code(try await boot(app, "host=127.0.0.1")) == "unknown_hostname")
+            #expect(try p.code(try await boot(app, "host=127.0.0.1&service=nobody")) == "unknown_service")
 
         }
     }

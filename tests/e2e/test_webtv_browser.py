@@ -316,8 +316,33 @@ def test_unknown_hostname_asks_for_the_service_id(tv, server, setup):
     wait(tv).until(lambda d: alert_text(d) == setup["strings"]["error.unknown_service"])
     fill(tv, "#service", DEMO_CRM)
     press(tv, button(tv, setup["strings"]["login.continue"]))
-    wait(tv).until(lambda d: "service=democrm" in d.current_url and d.find_elements(By.ID, "password"))
+    # The demo offers English and Arabic: a first visit chooses the language, then signs in.
+    wait(tv).until(lambda d: "service=democrm" in d.current_url and d.find_elements(By.CSS_SELECTOR, ".choices button[lang=en]"))
+    shoot(tv, "01-language", sizes=("phone",))
+    press(tv, find(tv, ".choices button[lang=en]"))
+    wait(tv).until(lambda d: d.find_elements(By.ID, "password"))
     settle(tv)
+
+
+def test_a_super_hostname_asks_for_the_service_id_then_shows_its_hostname(tv, server, setup):
+    """The demo's super hostname (apps.tvms.example) serves several services: the app asks for the
+    id first and then draws the login screen of the hostname it maps to (tv.demo.example)."""
+    s = setup["strings"]
+    open_tv(tv, server, query="host=apps.tvms.example")
+    find(tv, "#service")
+    assert not [e for e in tv.find_elements(By.CSS_SELECTOR, "[role=alert]") if e.is_displayed() and e.text.strip()], "a super hostname is not an error"
+    fill(tv, "#service", "9999")
+    press(tv, button(tv, s["login.continue"]))
+    wait(tv).until(lambda d: alert_text(d) == s["error.unknown_service"])
+    fill(tv, "#service", "1001")
+    press(tv, button(tv, s["login.continue"]))
+    wait(tv).until(lambda d: "service=1001" in d.current_url and "host=apps.tvms.example" in d.current_url and d.find_elements(By.ID, "password"))
+    settle(tv)
+    assert "Welcome to Demo TV" in find(tv, ".login-side").text
+    shoot(tv, "02-super-hostname-login", sizes=("phone",))
+    # The rest of the module opens the app by the CRM service name, as before.
+    open_tv(tv, server)
+    wait(tv).until(lambda d: d.find_elements(By.ID, "password"))
 
 
 def test_sign_in_with_password(tv, server, setup):
@@ -579,6 +604,65 @@ def test_a_stream_beyond_the_limit_is_refused(tv, server, setup):
     assert tv.find_element(By.CSS_SELECTOR, ".player").get_attribute("data-error") == "max_streams_reached"
     assert not tv.execute_script("return document.querySelector('video').getAttribute('src')")
     shoot(tv, "25-stream-limit")
+    sign_out(tv, s)
+
+
+def test_parental_pin_locked_profile_and_device_removal(tv, server, setup):
+    """Settings sets the account's parental PIN; a profile locked with its own PIN asks for it
+    (a wrong one is refused with its message); another device of the account is removed and its
+    session ends. On the stream-limit household, so demo01 keeps its devices for other modules."""
+    s = setup["strings"]
+    login, password = setup["limit_login"], "webtv1234"
+    with http_session() as api:
+        r = api.post(server.url("/api/client/v1/auth/login"), timeout=HTTP_TIMEOUT,
+                     json={"service": DEMO_CRM, "login": login, "password": password,
+                           "device": {"uid": f"e2e-phone-{tag()}", "type": "android", "model": "E2E Phone"}})
+        assert r.status_code == 201, r.text
+        phone = {"Authorization": f"Bearer {r.json()['token']}"}
+        assert api.get(server.url("/api/client/v1/me"), headers=phone, timeout=HTTP_TIMEOUT).status_code == 200
+
+        open_tv(tv, server)
+        wait(tv).until(lambda d: d.find_elements(By.ID, "password"))
+        fill(tv, "#login", login)
+        fill(tv, "#password", password)
+        press(tv, button(tv, s["login.submit"]))
+        wait(tv).until(lambda d: d.execute_script("return location.pathname") == "/tv/home")
+        settle(tv)
+
+        # The account's parental PIN (none yet: no current PIN asked).
+        route_to(tv, "settings")
+        assert not tv.find_elements(By.ID, "currentPin")
+        fill(tv, "#newPin", "4321")
+        press(tv, find(tv, ".pin-change button[type=submit]"))
+        wait(tv).until(lambda d: d.find_element(By.CSS_SELECTOR, ".pin-change .form-ok").text == s["settings.saved"])
+
+        # The other device: listed, removed, signed out.
+        row = next(li for li in tv.find_elements(By.CSS_SELECTOR, ".devices li") if "E2E Phone" in li.text)
+        press(tv, row.find_element(By.CSS_SELECTOR, "button.danger"))
+        # The list is drawn anew after the removal: read its texts in the page, not old elements.
+        devices = "return [...document.querySelectorAll('.devices li')].map((li) => li.textContent)"
+        wait(tv).until(lambda d: (texts := d.execute_script(devices)) and not any("E2E Phone" in t for t in texts))
+        shoot(tv, "28-settings-pin-devices", sizes=("phone",))
+        assert api.get(server.url("/api/client/v1/me"), headers=phone, timeout=HTTP_TIMEOUT).status_code == 401
+
+    # A profile with its own PIN.
+    route_to(tv, "profiles/new")
+    fill(tv, "#name", "Locked")
+    fill(tv, "#pin", "2468")
+    if tv.find_elements(By.ID, "parentalPin"):
+        fill(tv, "#parentalPin", "4321")
+    press(tv, button(tv, s["settings.save"]))
+    tile = find(tv, ".profile-tile[data-profile='Locked']")
+    assert s["webtv.profiles.locked"] in tile.text
+    press(tv, tile)
+    fill(tv, "#pin-input", "0000")
+    press(tv, find(tv, ".pin-dialog button[type=submit]"))
+    wait(tv).until(lambda d: d.find_element(By.CSS_SELECTOR, ".pin-dialog .form-error").text == s["error.profile_pin_wrong"])
+    shoot(tv, "29-profile-pin-wrong", sizes=("phone",))
+    fill(tv, "#pin-input", "2468")
+    press(tv, find(tv, ".pin-dialog button[type=submit]"))
+    wait(tv).until(lambda d: d.execute_script("return location.pathname") == "/tv/home")
+    settle(tv)
     sign_out(tv, s)
 
 

@@ -57,11 +57,13 @@ class App {
     this.t = t;
   }
 
-  /** Where the deployment is taken from: ?service= (chosen or given), else ?host=, else the page's hostname. */
+  /** Where the deployment is taken from: the hostname (?host=, else the page's) and the service
+   * id typed on a super hostname's Service ID screen (?service=; on an address no operator
+   * mapped, the operator's CRM service name). */
   get where() {
+    const host = this.query.get("host") || location.hostname;
     const service = this.query.get("service");
-    if (service) return { service };
-    return { host: this.query.get("host") || location.hostname };
+    return service ? { host, service } : { host };
   }
 
   /** An app URL; a path may carry its own query (guide?day=…), the deployment's is kept. */
@@ -135,7 +137,8 @@ class App {
       }
       throw err;
     }
-    if (this.boot.service) localStorage.setItem(SERVICE, this.boot.service);
+    // What the Service ID screen offers next time: the id typed on a super hostname, else the operator's.
+    if (this.boot.service) localStorage.setItem(SERVICE, this.query.get("service") || this.boot.service);
     this.ui = this.boot.ui || DEFAULT_UI;
     this.applyUI();
   }

@@ -4,8 +4,8 @@ import Foundation
 import Storage
 
 /// How a device finds its operator before anyone signs in: by the hostname it was configured
-/// with, by a super hostname plus the service id the subscriber typed, or (older apps) by the
-/// deployment's CRM service name alone.
+/// with, by a super hostname plus the service id the subscriber typed, or (older apps, and any
+/// address no operator mapped) by the deployment's CRM service name.
 public enum HostnameResolver {
     public enum Resolution: Sendable {
         /// A hostname (possibly reached through a super hostname).
@@ -21,18 +21,19 @@ public enum HostnameResolver {
         let rawHost = host?.trimmingCharacters(in: .whitespaces) ?? ""
         if rawHost.isEmpty {
             guard !service.isEmpty else { throw DomainError.validation(["host": "give the app's hostname or a service id"]) }
-            guard let d = try await DeploymentModel.query(on: db).filter(\.$crmService == service).first() else {
-                throw unknownService(service)
-            }
-            return .service(d)
+            return try await byCRMService(service, on: db)
         }
         // A port or a trailing dot is not part of the name the operator entered.
         let name = BrandingRules.hostname(String(rawHost.split(separator: ":").first ?? ""))
-        guard let name else { throw unknownHostname(rawHost) }
-        if let h = try await HostnameModel.query(on: db).filter(\.$hostname == name).first() {
+        if let name, let h = try await HostnameModel.query(on: db).filter(\.$hostname == name).first() {
             return .hostname(h, try await deployment(of: h, on: db))
         }
-        guard let s = try await SuperHostnameModel.query(on: db).filter(\.$hostname == name).first() else { throw unknownHostname(name) }
+        guard let name, let s = try await SuperHostnameModel.query(on: db).filter(\.$hostname == name).first() else {
+            // An address no operator mapped (an IP, a test host, WebTV opened by its server's own
+            // name) still finds its operator by the CRM service name given with it.
+            if !service.isEmpty { return try await byCRMService(service, on: db) }
+            throw unknownHostname(name ?? rawHost)
+        }
         guard !service.isEmpty else { return .serviceRequired(superHostname: s.hostname) }
         guard let sid = HostnameRules.serviceID(service),
               let m = try await SuperHostnameServiceModel.query(on: db).filter(\.$superHostnameID == s.id!).filter(\.$serviceID == sid).first(),
@@ -40,6 +41,11 @@ public enum HostnameResolver {
             throw unknownService(service)
         }
         return .hostname(h, try await deployment(of: h, on: db))
+    }
+
+    static func byCRMService(_ service: String, on db: any Database) async throws -> Resolution {
+        guard let d = try await DeploymentModel.query(on: db).filter(\.$crmService == service).first() else { throw unknownService(service) }
+        return .service(d)
     }
 
     static func deployment(of h: HostnameModel, on db: any Database) async throws -> DeploymentModel {

@@ -29,7 +29,7 @@ export function service(app) {
     const id = formValues(form).service.trim().toLowerCase();
     if (!id) { error.textContent = t("error.unknown_service"); return; }
     try {
-      await api("/bootstrap", { query: { service: id } });
+      await api("/bootstrap", { query: { host: app.query.get("host") || location.hostname, service: id } });
     } catch (err) {
       error.textContent = app.errorText(err);
       return;
