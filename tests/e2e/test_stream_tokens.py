@@ -187,21 +187,26 @@ def test_cli_refuses_bad_input_with_a_clear_message():
 
 # ------------------------------------------------------------ real nginx ---
 
-NGINX_CONF = """
+# A private nginx: in the foreground, every file under {dir}. Each configuration adds its access
+# log and its servers (NGINX_HEAD + access log + NGINX_HTTP_COMMON + servers).
+NGINX_HEAD = """
 daemon off;
 master_process off;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log info;
 events {{ worker_connections 64; }}
 http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/tmp/body;
+"""
+NGINX_HTTP_COMMON = """    client_body_temp_path {dir}/tmp/body;
     proxy_temp_path {dir}/tmp/proxy;
     fastcgi_temp_path {dir}/tmp/fastcgi;
     uwsgi_temp_path {dir}/tmp/uwsgi;
     scgi_temp_path {dir}/tmp/scgi;
     types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
-    server {{
+"""
+
+NGINX_CONF = NGINX_HEAD + """    access_log {dir}/access.log;
+""" + NGINX_HTTP_COMMON + """    server {{
         listen 127.0.0.1:{port};
         root {dir}/www;
         # One token per file: the hash covers the whole $uri (scope=path).
@@ -330,22 +335,9 @@ def test_nginx_directory_token_covers_hls_segments(nginx):
 
 # ------------------------------------------------- nginx auth_request ---
 
-AUTH_CONF = """
-daemon off;
-master_process off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    log_format tvms '$remote_addr "$request" $status reason=$tvms_reason';
+AUTH_CONF = NGINX_HEAD + """    log_format tvms '$remote_addr "$request" $status reason=$tvms_reason';
     access_log {dir}/access.log tvms;
-    client_body_temp_path {dir}/tmp/body;
-    proxy_temp_path {dir}/tmp/proxy;
-    fastcgi_temp_path {dir}/tmp/fastcgi;
-    uwsgi_temp_path {dir}/tmp/uwsgi;
-    scgi_temp_path {dir}/tmp/scgi;
-    types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
-    server {{
+""" + NGINX_HTTP_COMMON + """    server {{
         listen 127.0.0.1:{port};
         root {dir}/www;
         set $tvms_reason "";

@@ -38,7 +38,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from support import (ARTIFACTS, DEMO_CMS, DEMO_CRM, HTTP_TIMEOUT, OWNER_EMAIL, OWNER_PASSWORD, ServerPool, _die_with_parent,
                      console_session, free_port, http_session, tag)
-from test_stream_tokens import start_nginx, stop_nginx
+from test_stream_tokens import NGINX_HEAD, NGINX_HTTP_COMMON, start_nginx, stop_nginx
 
 SHOTS = ARTIFACTS / "webtv"
 LOGIN, PASSWORD = "demo01", "demo1234"
@@ -46,21 +46,8 @@ SECRET = "webtv-e2e-secret"
 WAIT = 30
 SIZES = {"phone": (390, 844, True), "tv": (1920, 1080, False)}
 
-NGINX_CONF = """
-daemon off;
-master_process off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/tmp/body;
-    proxy_temp_path {dir}/tmp/proxy;
-    fastcgi_temp_path {dir}/tmp/fastcgi;
-    uwsgi_temp_path {dir}/tmp/uwsgi;
-    scgi_temp_path {dir}/tmp/scgi;
-    types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
-    server {{
+NGINX_CONF = NGINX_HEAD + """    access_log {dir}/access.log;
+""" + NGINX_HTTP_COMMON + """    server {{
         listen 127.0.0.1:{port};
         root {dir}/www;
         # TVMS signs the stream directory (scope=directory), so one token covers the playlist and
