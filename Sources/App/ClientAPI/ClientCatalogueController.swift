@@ -33,7 +33,7 @@ enum ClientCatalogueController {
         headers.add(name: .contentType, value: "application/json; charset=utf-8")
         headers.add(name: .cacheControl, value: cacheControl)
         headers.add(name: .eTag, value: etag)
-        if req.headers.first(name: .ifNoneMatch) == etag { return Response(status: .notModified, headers: headers) }
+        if ClientJSON.holds(req, etag: etag) { return Response(status: .notModified, headers: headers) }
         return Response(status: .ok, headers: headers, body: .init(data: Data(bytes)))
     }
 

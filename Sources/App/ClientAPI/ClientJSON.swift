@@ -40,4 +40,14 @@ enum ClientJSON {
         if noStore { headers.add(name: .cacheControl, value: "no-store") }
         return Response(status: status, headers: headers, body: .init(data: try encoder.encode(value)))
     }
+
+    /// Whether the app already holds the answer tagged `etag` (quoted): If-None-Match may list
+    /// several tags, mark them weak (`W/`) or say `*`.
+    static func holds(_ req: Request, etag: String) -> Bool {
+        guard let header = req.headers.first(name: .ifNoneMatch) else { return false }
+        return header.split(separator: ",").contains { tag in
+            let t = tag.trimmingCharacters(in: .whitespaces)
+            return t == "*" || t == etag || t == "W/" + etag
+        }
+    }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Domain
 import Foundation
 import Services
@@ -29,8 +28,6 @@ enum ClientUIToolkitController {
         return try cached(req, etag: String(doc.version), body: ClientJSON.encoder.encode(doc))
     }
 
-    struct TranslationsReply: Encodable { var language: String; var rtl: Bool; var strings: [String: String] }
-
     static func translations(_ req: Request) async throws -> Response {
         let lang = req.parameters.get("lang") ?? ""
         let (d, _) = try await ClientAccountController.deployment(req, service: req.query[String.self, at: "service"], host: req.query[String.self, at: "host"])
@@ -40,11 +37,7 @@ enum ClientUIToolkitController {
             ui = id
         }
         let (language, strings) = try await TranslationService.strings(req.serviceEnvironment, deploymentID: d.requireID(), language: lang, ui: ui)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(TranslationsReply(language: language.code, rtl: language.rtl, strings: strings))
-        let digest = Hex.encode(SHA256.hash(data: body).prefix(12))
-        return try cached(req, etag: digest, body: body)
+        return try ClientCatalogueController.json(req, ["language": language.code, "rtl": language.rtl, "strings": strings], cacheControl: "no-cache")
     }
 
     /// 200 with the body and its ETag, or 304 when the app already holds this version. The apps
@@ -54,10 +47,7 @@ enum ClientUIToolkitController {
         var headers = HTTPHeaders()
         headers.add(name: .eTag, value: quoted)
         headers.add(name: .cacheControl, value: "no-cache")
-        let sent = req.headers.first(name: .ifNoneMatch)?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") } ?? []
-        if sent.contains(quoted) || sent.contains(etag) || sent.contains("*") {
-            return Response(status: .notModified, headers: headers)
-        }
+        if ClientJSON.holds(req, etag: quoted) { return Response(status: .notModified, headers: headers) }
         headers.add(name: .contentType, value: "application/json; charset=utf-8")
         return Response(status: .ok, headers: headers, body: .init(data: body))
     }
